@@ -1,0 +1,13 @@
+"""optrobust: exact optimal Bayes and optimal robust classifiers.
+
+How large can an adversarial perturbation be before robust learning becomes
+impossible?  This package answers it exactly for the Gaussian and Bernoulli
+models, for any finite distribution, and shows why no efficient answer exists
+in general (NP-hardness).  It never imports torch or :mod:`empirical`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,5 @@
+"""``python -m optrobust`` runs the CLI."""
+
+from optrobust.cli import main
+
+raise SystemExit(main())

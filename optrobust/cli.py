@@ -1,0 +1,128 @@
+"""Command-line interface: ``optrobust`` (and ``python -m optrobust``).
+
+Sub-commands are registered by small modules, one per capability:
+
+* ``limits`` and ``table``   -- :mod:`optrobust._cli_limits`
+* ``exact``                  -- :mod:`optrobust._cli_exact`
+* ``hardness``               -- :mod:`optrobust._cli_hardness`
+
+Each module exposes ``register(subparsers)`` which adds its parsers and sets
+``func`` on them; ``func(args)`` returns a dict (printed as one JSON object
+with ``--json``) and a human-readable text.  Bad input of any kind exits with
+status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import sys
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+__all__ = ["main", "parse_number", "parse_number_list", "CliError"]
+
+_SUBCOMMAND_MODULES = ("optrobust._cli_limits", "optrobust._cli_exact", "optrobust._cli_hardness")
+
+
+class CliError(ValueError):
+    """A user error the CLI reports as one line with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def parse_number(text: str, *, name: str) -> float:
+    """Parse ``'0.3'``, ``'8/255'``, ``'inf'`` with :class:`fractions.Fraction`, never eval."""
+    s = text.strip()
+    if s.lower() in ("inf", "+inf", "infinity"):
+        return math.inf
+    try:
+        return float(Fraction(s))
+    except (ValueError, ZeroDivisionError):
+        raise CliError(f"{name} must be a number such as 0.3 or 8/255, got {text!r}") from None
+
+
+def parse_number_list(text: str, *, name: str) -> list[float]:
+    """Parse a comma-separated list of numbers (each as in :func:`parse_number`)."""
+    items = [t for t in text.split(",") if t.strip()]
+    if not items:
+        raise CliError(f"{name} must be a comma-separated list of numbers, got {text!r}")
+    return [parse_number(t, name=name) for t in items]
+
+
+def _json_default(obj: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(obj, Fraction):
+        return float(obj)
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+
+
+def _finite_or_str(obj: Any) -> Any:
+    """JSON has no inf/NaN: write them as strings."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "inf" if obj > 0 else ("-inf" if obj < 0 else "nan")
+    if isinstance(obj, dict):
+        return {k: _finite_or_str(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_or_str(v) for v in obj]
+    return obj
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="optrobust",
+        description="Exact optimal (robust) error rates and feasible-eps limits.",
+    )
+    from optrobust import __version__
+
+    parser.add_argument("--version", action="version", version=f"optrobust {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for mod_name in _SUBCOMMAND_MODULES:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:  # a capability not built yet
+            if exc.name != mod_name:
+                raise
+            continue
+        mod.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 success, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        payload, text = args.func(args)
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        msg = str(exc) if not isinstance(exc, KeyError) else f"missing key {exc}"
+        msg = " ".join(msg.split()) or type(exc).__name__
+        sys.stderr.write(f"optrobust {args.command}: error: {msg}\n")
+        return 2
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(_finite_or_str(payload), default=_json_default) + "\n")
+    else:
+        sys.stdout.write(text.rstrip("\n") + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
