@@ -8,6 +8,20 @@ in general (NP-hardness).  It never imports torch or :mod:`empirical`.
 
 from __future__ import annotations
 
+from optrobust.bernoulli import BernoulliModel, BernoulliRobustSolution
+from optrobust.gaussian import GaussianModel, GaussianRobustSolution, LinearClassifier
+from optrobust.limits import feasible_eps_table
+from optrobust.norms import parse_p
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "BernoulliModel",
+    "BernoulliRobustSolution",
+    "GaussianModel",
+    "GaussianRobustSolution",
+    "LinearClassifier",
+    "__version__",
+    "feasible_eps_table",
+    "parse_p",
+]

@@ -18,6 +18,7 @@ import argparse
 import importlib
 import json
 import math
+import re
 import sys
 from collections.abc import Sequence
 from fractions import Fraction
@@ -106,10 +107,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")
+
+
+def _glue_negative_values(argv: Sequence[str]) -> list[str]:
+    """Let ``--mu-neg -1,0`` mean ``--mu-neg=-1,0`` (argparse would read an option)."""
+    out: list[str] = []
+    it = list(argv)
+    i = 0
+    while i < len(it):
+        tok = it[i]
+        if (tok.startswith("--") and "=" not in tok and i + 1 < len(it)
+                and _NEGATIVE_VALUE.match(it[i + 1])):
+            out.append(f"{tok}={it[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 success, 2 bad input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(_glue_negative_values(argv))
     try:
         payload, text = args.func(args)
     except (ValueError, TypeError, OSError, KeyError) as exc:
