@@ -430,7 +430,12 @@ class BernoulliModel:
             cand = np.flatnonzero(logs <= m)
             centre = (k - r - 1) / 2.0
             a = int(cand[np.argmin(np.abs(cand - centre))])
-            err = min(math.exp(m), 0.5)
+            # Decide "chance or not" with the exact-sign test, so that the value agrees
+            # with feasible_eps even where the float sum rounds to 1/2.
+            if self._chance_at_radius(r):
+                err = 0.5
+            else:
+                err = min(math.exp(m), math.nextafter(0.5, 0.0))
         if err >= 0.5:
             a = k  # the constant +1 classifier attains 1/2
             err = Fraction(1, 2) if isinstance(t, Fraction) else 0.5

@@ -329,12 +329,17 @@ class GaussianModel:
                 coords = V.T @ c
 
             def excess(mu: float) -> float:
-                return float(np.sum((coords / (1.0 + mu * lam)) ** 2)) - eps**2
+                with np.errstate(over="ignore"):
+                    return float(np.sum((coords / (1.0 + mu * lam)) ** 2)) - eps**2
 
-            hi = (np.linalg.norm(coords) / eps - 1.0) / float(np.min(lam)) + 1e-300
+            with np.errstate(over="ignore", divide="ignore"):
+                hi = (np.linalg.norm(coords) / eps - 1.0) / float(np.min(lam)) + 1e-300
+            if not math.isfinite(hi):
+                hi = np.finfo(float).max / 2
             mu = optimize.brentq(excess, 0.0, max(hi, 1e-300) * 1.0000001, xtol=1e-300,
                                  rtol=4 * np.finfo(float).eps, maxiter=500)
-            zc = coords / (1.0 + mu * lam)
+            with np.errstate(over="ignore"):
+                zc = coords / (1.0 + mu * lam)
             z = zc if V is None else V @ zc
         elif p == math.inf:
             if self._diag is not None:

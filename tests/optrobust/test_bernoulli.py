@@ -1,0 +1,217 @@
+"""BernoulliModel: known values, exhaustive oracles over all classifiers, numerics, input checks."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from optrobust import BernoulliModel
+from optrobust.bernoulli import conflict_radius, level_dp_error
+from tests.optrobust.hypercube_oracle import (
+    exact_classifier_error_l0,
+    milp_all_classifiers_l0,
+    milp_conflict_graph,
+)
+
+# ---------------------------------------------------------------- known values
+
+
+def test_bayes_error_k1_by_hand():
+    # k = 1: predict the sign of the one effective pixel; wrong w.p. 1/2 - t.
+    b = BernoulliModel([1], [-1], Fraction(3, 10))
+    assert b.bayes_error() == Fraction(1, 5)
+
+
+def test_bayes_error_k2_by_hand():
+    # k = 2, t = 1/4: P(J=0 | -) = (1/4)^2, P(J=1 | -) = 2 (3/4)(1/4); the tie J = 1 costs half.
+    b = BernoulliModel([1, 1], [-1, -1], Fraction(1, 4))
+    assert b.bayes_error() == Fraction(1, 16) + Fraction(1, 2) * Fraction(6, 16)
+
+
+def test_l0_robust_error_k2_eps1_by_hand():
+    # k = 2, eps = 1: r = 2 = k, so every + level conflicts with every - level -> 1/2.
+    b = BernoulliModel([1, 1], [-1, -1], Fraction(1, 4))
+    assert b.robust_error(eps=1, p=0) == Fraction(1, 2)
+
+
+def test_l0_robust_error_k3_eps1_by_hand():
+    # k = 3, r = 2: best is A = {0}, B = {3}:  error = 1/2 [P(J+ >= 1) + P(J- <= 2)]
+    # with J+ ~ Bin(3, 1/4), J- ~ Bin(3, 3/4): = 1/2 [(1 - 27/64) + (1 - 27/64)] = 37/64.
+    # That exceeds 1/2, so the optimum is the constant classifier: 1/2.
+    b = BernoulliModel([1, 1, 1], [-1, -1, -1], Fraction(1, 4))
+    assert b.robust_error(eps=1, p=0) == Fraction(1, 2)
+    # t = 1/2 (noise-free), k = 3, eps = 1: J+ = 0 and J- = 3 always, gap 3 > r = 2 -> 0.
+    b = BernoulliModel([1, 1, 1], [-1, -1, -1], Fraction(1, 2))
+    assert b.robust_error(eps=1, p=0) == 0
+
+
+def test_paper_figure12_values():
+    """k = 50, t = 0.3 (paper Appendix G, Figure 12): the curve reaches 1/2 at eps = 16.
+
+    Source: computed here exactly with Fractions (the paper's figure is a plot
+    without printed numbers; it shows the same shape, chance reached in the mid
+    teens).
+    """
+    b = BernoulliModel.symmetric(50, Fraction(3, 10))
+    assert b.feasible_eps(p=0) == 16
+    assert b.robust_error(eps=15, p=0) < Fraction(1, 2)
+    assert b.robust_error(eps=16, p=0) == Fraction(1, 2)
+    fl = BernoulliModel.symmetric(50, 0.3)
+    for eps in range(0, 18):
+        assert math.isclose(float(fl.robust_error(eps=eps, p=0)),
+                            float(b.robust_error(eps=eps, p=0)), rel_tol=1e-10, abs_tol=1e-300)
+
+
+def test_linf_limit_is_one_or_half():
+    b = BernoulliModel.symmetric(7, 0.2)
+    assert b.feasible_eps(p=math.inf) == 1.0
+    assert math.isclose(b.robust_error(eps=0.999, p=math.inf), b.bayes_error(), rel_tol=1e-12)
+    assert b.robust_error(eps=1.0, p=math.inf) == 0.5
+    b01 = BernoulliModel.symmetric(7, 0.2, values="01")
+    assert b01.feasible_eps(p=math.inf) == 0.5
+    assert math.isclose(b01.robust_error(eps=0.4999, p="linf"), b01.bayes_error(), rel_tol=1e-12)
+    assert b01.robust_error(eps=0.5, p="linf") == 0.5
+
+
+@pytest.mark.parametrize(
+    ("eps", "p", "values", "expected"),
+    [(2.9, 0, "pm1", 4), (1.5, 2, "pm1", 2), (math.sqrt(2), 2, "pm1", 2), (1.0, 1, "pm1", 1),
+     (1.0, 1, "01", 2), (0.5, 2, "01", 1), (0.99, math.inf, "pm1", 0), (1, math.inf, "pm1", 7)],
+)
+def test_conflict_radius(eps, p, values, expected):
+    assert conflict_radius(eps, p, 7, values) == expected
+
+
+# ------------------------------------------------- exhaustive oracles (all classifiers)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("t", [0.0, 0.1, 0.3, 0.5])
+def test_l0_matches_milp_over_all_classifiers(k, t):
+    """Threshold search == integer program over every classifier {-1,1}^k -> {+1,-1}."""
+    b = BernoulliModel.symmetric(k, t)
+    for eps in range(0, k + 1):
+        oracle = milp_all_classifiers_l0(k, t, eps)
+        assert math.isclose(float(b.robust_error(eps=eps, p=0)), oracle, abs_tol=1e-9), (k, t, eps)
+
+
+def test_l0_milp_k6_and_noneffective_dims():
+    for t in (0.05, 0.25, 0.45):
+        b = BernoulliModel.symmetric(6, t)
+        for eps in (1, 2, 3):
+            assert math.isclose(float(b.robust_error(eps=eps, p=0)),
+                                milp_all_classifiers_l0(6, t, eps), abs_tol=1e-9)
+    # d = 4 with k = 2: the two non-effective pixels change nothing.
+    b = BernoulliModel.symmetric(2, 0.3, d=4)
+    for eps in (0, 1, 2):
+        assert math.isclose(float(b.robust_error(eps=eps, p=0)),
+                            milp_all_classifiers_l0(2, 0.3, eps, d=4), abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("p", [1, 2, math.inf])
+@pytest.mark.parametrize("values", ["pm1", "01"])
+def test_other_norms_match_conflict_graph_milp(p, values):
+    """Continuous domain, l1/l2/linf: level reduction == MILP on the raw conflict graph."""
+    k = 4
+    grid = [0.0, 0.3, 0.5, 0.75, 1.0, 1.5, math.sqrt(2), 2.0, 3.0]
+    for t in (0.1, 0.35):
+        b = BernoulliModel.symmetric(k, t, values=values)
+        for eps in grid:
+            want = milp_conflict_graph(k, t, eps=eps, p=p, values=values)
+            got = float(b.robust_error(eps=eps, p=p))
+            assert math.isclose(got, want, abs_tol=1e-9), (p, values, t, eps, got, want)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_returned_l0_classifier_attains_error_exactly(k):
+    t = Fraction(1, 5)
+    b = BernoulliModel.symmetric(k, t)
+    for eps in range(0, k + 1):
+        sol = b.robust_solution(eps=eps, p=0)
+        assert exact_classifier_error_l0(sol.classifier, k, t, eps) == sol.error
+
+
+def test_level_dp_agrees_with_threshold_for_large_k():
+    for k in (40, 101, 400):
+        for t in (0.02, 0.2, 0.45):
+            b = BernoulliModel.symmetric(k, t)
+            for eps in (0, 1, k // 10, k // 4, k // 2):
+                r = conflict_radius(eps, 0, k)
+                assert math.isclose(float(b.robust_error(eps=eps, p=0)),
+                                    float(level_dp_error(k, t, r)), rel_tol=1e-9, abs_tol=1e-15)
+
+
+# -------------------------------------------------------------------- numerics
+
+
+def test_exact_mode_returns_fractions_and_matches_floats():
+    bf = BernoulliModel.symmetric(30, 0.15)
+    be = BernoulliModel.symmetric(30, Fraction(15, 100))
+    assert isinstance(be.bayes_error(), Fraction)
+    assert math.isclose(float(be.bayes_error()), bf.bayes_error(), rel_tol=1e-12)
+    for eps in range(0, 10):
+        e = be.robust_error(eps=eps, p=0)
+        assert isinstance(e, Fraction)
+        assert math.isclose(float(e), bf.robust_error(eps=eps, p=0), rel_tol=1e-10)
+    assert be.feasible_eps(0) == bf.feasible_eps(0)
+
+
+def test_huge_k_is_finite_and_monotone():
+    b = BernoulliModel.symmetric(10**6, 0.001)
+    errs = [float(b.robust_error(eps=e, p=0)) for e in (0, 100, 500, 900, 1000, 1001, 2000)]
+    assert all(np.isfinite(errs))
+    assert errs == sorted(errs)
+    assert errs[-1] == 0.5
+    fe = b.feasible_eps(0)
+    assert b.robust_error(eps=fe, p=0) == 0.5
+    assert b.robust_error(eps=fe - 1, p=0) < 0.5
+
+
+def test_tiny_errors_do_not_underflow_to_garbage():
+    b = BernoulliModel.symmetric(2000, 0.3)
+    assert 0.0 <= b.bayes_error() < 1e-100
+    assert b.robust_error(eps=100, p=0) >= b.bayes_error()
+
+
+def test_sample_statistics():
+    b = BernoulliModel([1, 1, -1], [-1, 1, 1], 0.3)
+    X, y = b.sample(20000, rng=1)
+    assert set(np.unique(X)) <= {-1.0, 1.0}
+    centre = np.where(y[:, None] == 1, b.theta_pos, b.theta_neg)
+    assert abs((X == centre).mean() - 0.8) < 0.01
+    X01, _ = BernoulliModel([1], [-1], 0.1, values="01").sample(10, rng=0)
+    assert set(np.unique(X01)) <= {0.0, 1.0}
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"theta_pos": [1, 0], "theta_neg": [1, -1], "t": 0.1}, "theta_pos"),
+        ({"theta_pos": [1, 1], "theta_neg": [1], "t": 0.1}, "same length"),
+        ({"theta_pos": [1], "theta_neg": [-1], "t": 0.6}, "t must lie"),
+        ({"theta_pos": [1], "theta_neg": [-1], "t": -0.1}, "t must lie"),
+        ({"theta_pos": [1], "theta_neg": [-1], "t": float("nan")}, "t must lie"),
+        ({"theta_pos": [1, float("nan")], "theta_neg": [-1, 1], "t": 0.1}, "theta_pos"),
+    ],
+)
+def test_bad_model_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        BernoulliModel(**kwargs)
+
+
+def test_bad_eps_and_norm():
+    b = BernoulliModel.symmetric(5, 0.2)
+    with pytest.raises(ValueError, match="eps"):
+        b.robust_error(eps=-1, p=0)
+    with pytest.raises(ValueError, match="eps"):
+        b.robust_error(eps=float("nan"), p=0)
+    with pytest.raises(ValueError, match="p must be"):
+        b.robust_error(eps=1, p="l7")
+    with pytest.raises(ValueError, match="values"):
+        BernoulliModel([1], [-1], 0.1, values="bits")  # type: ignore[arg-type]

@@ -1,0 +1,48 @@
+"""Theorem 4: the l0 optimal robust classifier of the Bernoulli model is a threshold."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from optrobust.bernoulli import conflict_radius, level_dp_error
+from optrobust.testing.models import bernoulli_models
+
+
+@given(bernoulli_models(max_k=80), st.integers(0, 45))
+def test_threshold_is_optimal_over_all_level_sets(b, eps):
+    """Statement (paper Theorem 4, corrected): the (0, eps)-optimal robust error is
+    min(1/2, min_{0<=a<=k} 1/2 [P(J+ > a) + P(J- <= a + 2 eps)]), attained by the
+    threshold rule J(x) <= a + eps.  Oracle: exact dynamic program over *all* level sets
+    (all classifiers, by the symmetrization argument of docs/theory.md); the MILP over all
+    classifiers on {-1,1}^k is in tests/optrobust/test_bernoulli.py.
+    Invariants: Bayes at eps = 0, non-decreasing in eps, in [Bayes, 1/2]."""
+    sol = b.robust_solution(eps=eps, p=0)
+    r = conflict_radius(eps, 0, b.k, b.values)
+    assert math.isclose(float(sol.error), float(level_dp_error(b.k, b.t, r)),
+                        rel_tol=1e-9, abs_tol=1e-14)
+    bayes = float(b.bayes_error())
+    assert bayes - 1e-12 <= float(sol.error) <= 0.5
+    if eps == 0:
+        assert math.isclose(float(sol.error), bayes, rel_tol=1e-9, abs_tol=1e-300)
+    assert float(b.robust_error(eps=max(eps - 1, 0), p=0)) <= float(sol.error) + 1e-12
+    assert 0 <= sol.threshold <= b.k
+
+
+@given(bernoulli_models(max_k=120, exact=False))
+def test_feasible_eps_is_where_chance_is_reached(b):
+    """Statement: feasible_eps(0) is the smallest integer eps with optimal robust error 1/2
+    (closed balls, so it is attained).  Source: paper Remark 2 / Appendix G."""
+    fe = b.feasible_eps(0)
+    assert b.robust_error(eps=fe, p=0) == 0.5
+    if fe > 0:
+        assert b.robust_error(eps=fe - 1, p=0) < 0.5
+
+
+@given(bernoulli_models(max_k=25, exact=True), st.integers(0, 14))
+def test_exact_mode_agrees(b, eps):
+    """The exact (Fraction) threshold search equals the exact level DP."""
+    r = conflict_radius(eps, 0, b.k, b.values)
+    assert b.robust_error(eps=eps, p=0) == level_dp_error(b.k, b.t, r)
