@@ -1,0 +1,63 @@
+"""Experiments for optrobust: adversarial training, attacks and evaluation in PyTorch.
+
+Installed with the ``empirical`` extra (``pip install -e .[empirical]``).  Importing
+this package is cheap: torch is only loaded when one of the names below is first
+used (PEP 562 lazy attributes).
+
+Modules
+-------
+data        MNIST / CIFAR-10 / synthetic Gaussian and Bernoulli data
+models      paper CNN, small CNN, MLP, ResNet-18/50
+threat      l_p balls with box bounds
+attacks     PGD, FGSM, random noise, transfer, AutoAttack adapter
+train       standard / adversarial / extended / iterative training, checkpoints, resume, DDP
+evaluate    clean and per-sample worst-case robust accuracy
+cli         ``optrobust-empirical`` (also ``python -m empirical``)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "DataSpec",
+    "build_data",
+    "build_model",
+    "pgd",
+    "fgsm",
+    "TrainConfig",
+    "TrainResult",
+    "train",
+    "EvalResult",
+    "evaluate",
+    "load_run",
+    "make_attack",
+]
+
+_LAZY = {
+    "DataSpec": "empirical.data",
+    "build_data": "empirical.data",
+    "build_model": "empirical.models",
+    "pgd": "empirical.attacks",
+    "fgsm": "empirical.attacks",
+    "TrainConfig": "empirical.train",
+    "TrainResult": "empirical.train",
+    "train": "empirical.train",
+    "EvalResult": "empirical.evaluate",
+    "evaluate": "empirical.evaluate",
+    "load_run": "empirical.evaluate",
+    "make_attack": "empirical.evaluate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'empirical' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,158 @@
+"""Crash-safe files for training runs: atomic writes, checkpoints, RNG states.
+
+A training run directory holds ``config.json``, ``metrics.jsonl`` (one JSON
+object per finished epoch), ``checkpoint.pt`` (the latest finished epoch) and
+``best.pt`` (the epoch with the best test metric).  Every file is written to a
+temporary file in the same directory, flushed, ``fsync``-ed and moved into
+place with :func:`os.replace`, so a process killed at any instant leaves
+either the old or the new file, never a torn one.
+
+Checkpoints hold only tensors, numbers, strings, lists and dicts, so they load
+with ``torch.load(..., weights_only=True)`` (no pickled code is executed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_torch_save",
+    "load_checkpoint",
+    "json_safe",
+    "write_json",
+    "write_jsonl",
+    "read_jsonl",
+    "get_rng_state",
+    "set_rng_state",
+]
+
+#: Version tag stored in every checkpoint; bumped on incompatible layout changes.
+CHECKPOINT_FORMAT = 1
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename durable (POSIX); silently skipped where unsupported."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file, fsync, ``os.replace``)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write UTF-8 ``text`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """``torch.save`` into memory, then :func:`atomic_write_bytes`."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a checkpoint written by :mod:`empirical.train` onto the CPU.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist (one-line message naming it).
+    ValueError
+        If the file is not a readable optrobust checkpoint.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {p} (train a model first or fix the path)")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a bad file
+        raise ValueError(f"checkpoint {p} could not be read: {type(exc).__name__}") from None
+    if not isinstance(ckpt, dict) or "model" not in ckpt or "config" not in ckpt:
+        raise ValueError(f"checkpoint {p} is not an optrobust-empirical checkpoint")
+    if ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"checkpoint {p} has format {ckpt.get('format')!r}, expected {CHECKPOINT_FORMAT}"
+        )
+    return ckpt
+
+
+def json_safe(obj: Any) -> Any:
+    """Replace non-finite floats by the strings ``"inf"``, ``"-inf"``, ``"nan"``; tuples -> lists.
+
+    JSON has no infinity; ``eps = inf`` (the unbounded attack) must still be
+    written and read back.
+    """
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, Mapping):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """Atomically write ``obj`` as indented JSON."""
+    atomic_write_text(path, json.dumps(json_safe(obj), indent=2, sort_keys=True) + "\n")
+
+
+def write_jsonl(path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Atomically (re)write a JSON-lines file, one object per row."""
+    text = "".join(json.dumps(json_safe(r)) + "\n" for r in rows)
+    atomic_write_text(path, text)
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read a JSON-lines file (blank lines ignored)."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def get_rng_state() -> dict[str, Any]:
+    """The global torch RNG states (CPU and every CUDA device) as tensors."""
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = list(torch.cuda.get_rng_state_all())
+    return state
+
+
+def set_rng_state(state: Mapping[str, Any]) -> None:
+    """Restore states saved by :func:`get_rng_state` (CUDA part only where present)."""
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        cuda_states = state["cuda"]
+        if len(cuda_states) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda_states)

@@ -1,0 +1,254 @@
+"""``optrobust-empirical`` (also ``python -m empirical``): train and evaluate.
+
+::
+
+    optrobust-empirical train --data gaussian --dim 10 --distance 3 --sigma 1 \\
+        --train-size 4000 --test-size 2000 --model mlp --method adversarial \\
+        --eps 0.5 --norm l2 --epochs 3 --out runs/g --seed 0 [--resume] [--device cpu]
+    optrobust-empirical evaluate --checkpoint runs/g/checkpoint.pt --attack pgd \\
+        --eps 0.5 --norm l2 --steps 50 [--restarts R] --json
+
+Bad arguments, missing files and a diverging loss exit with status 2 and one
+line on stderr; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _number(text: str) -> float:
+    """``0.3``, ``8/255``, ``inf`` through :class:`fractions.Fraction` (never eval)."""
+    s = text.strip()
+    if s.lower() in ("inf", "+inf", "infinity"):
+        return math.inf
+    try:
+        return float(Fraction(s))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.3 or 8/255, got {text!r}")
+
+
+def _finite_number(text: str) -> float:
+    v = _number(text)
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+
+
+def _add_train(sub: Any) -> None:
+    p = sub.add_parser("train", help="train a model (standard/adversarial/extended/iterative)")
+    g = p.add_argument_group("data")
+    g.add_argument("--data", choices=("mnist", "cifar10", "gaussian", "bernoulli"))
+    g.add_argument("--data-root", default=None, help="default ../shared/data")
+    g.add_argument("--download", action="store_true", default=None)
+    g.add_argument("--train-size", type=int)
+    g.add_argument("--test-size", type=int)
+    g.add_argument("--binarize", action="store_true", default=None)
+    g.add_argument("--classes", type=lambda s: tuple(int(c) for c in s.split(",")),
+                   help="subset of classes, e.g. 3,7")
+    g.add_argument("--dim", type=int)
+    g.add_argument("--distance", type=_finite_number)
+    g.add_argument("--sigma", type=_finite_number)
+    g.add_argument("--k", type=int)
+    g.add_argument("--t", type=_finite_number)
+    g = p.add_argument_group("training")
+    g.add_argument("--preset", choices=("paper-mnist", "paper-cifar10"))
+    g.add_argument("--model")
+    g.add_argument("--method", choices=("standard", "adversarial", "extended", "iterative"),
+                   default="standard")
+    g.add_argument("--eps", type=_finite_number, help="target budget (0.3 or 8/255)")
+    g.add_argument("--norm", choices=("l0", "l2", "linf"))
+    g.add_argument("--epochs", type=int)
+    g.add_argument("--batch-size", type=int)
+    g.add_argument("--optimizer", choices=("adam", "sgd"))
+    g.add_argument("--lr", type=_finite_number)
+    g.add_argument("--momentum", type=_finite_number)
+    g.add_argument("--weight-decay", type=_finite_number)
+    g.add_argument("--lr-milestones", type=lambda s: tuple(int(m) for m in s.split(",") if m))
+    g.add_argument("--pgd-steps", type=int, help="default 10 (paper presets: 2.5*eps/step)")
+    g.add_argument("--pgd-step-size", type=_finite_number)
+    g.add_argument("--no-random-start", dest="random_start", action="store_false", default=None)
+    g.add_argument("--eps-start", type=_finite_number, help="iterative: first epoch's eps")
+    g.add_argument("--eps-increment", type=_finite_number, help="iterative: eps growth/epoch")
+    g.add_argument("--stop-on-rise", type=_finite_number, metavar="FACTOR",
+                   help="iterative: stop when the training adversarial loss grows > FACTOR x")
+    g.add_argument("--init-from", metavar="CKPT", help="extended: start from these weights")
+    g.add_argument("--carry-optimizer", action="store_true", default=None)
+    g.add_argument("--augment", action="store_true", default=None)
+    g.add_argument("--eval-size", type=int, help="test samples checked every epoch")
+    g.add_argument("--seed", type=int)
+    g.add_argument("--out", required=True, help="run directory")
+    g.add_argument("--resume", action="store_true")
+    g.add_argument("--stop-after", type=int, help="return after this many epochs (resumable)")
+    _add_common(p)
+    p.set_defaults(func=_cmd_train)
+
+
+def _add_evaluate(sub: Any) -> None:
+    p = sub.add_parser("evaluate", help="clean and robust accuracy of a trained checkpoint")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--attack", default="pgd",
+                   help="pgd|fgsm|noise|autoattack, or a comma list (per-sample worst case)")
+    p.add_argument("--eps", type=_number, required=True, help="budget; inf = unbounded")
+    p.add_argument("--norm", choices=("l0", "l2", "linf"), default="linf")
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--step-size", type=_finite_number)
+    p.add_argument("--restarts", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--test-size", type=int, help="override the run's test-set size")
+    p.add_argument("--data-root", help="override the run's data root")
+    p.add_argument("--seed", type=int, default=0)
+    _add_common(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of ``optrobust-empirical``."""
+    parser = _Parser(prog="optrobust-empirical",
+                     description="Adversarial training and robustness evaluation (PyTorch).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    _add_train(sub)
+    _add_evaluate(sub)
+    return parser
+
+
+_DATA_ARGS = ("data_root", "download", "train_size", "test_size", "binarize", "classes",
+              "dim", "distance", "sigma", "k", "t")
+_CFG_ARGS = ("model", "eps", "norm", "epochs", "batch_size", "optimizer", "lr", "momentum",
+             "weight_decay", "lr_milestones", "pgd_steps", "pgd_step_size", "random_start",
+             "eps_start", "eps_increment", "stop_on_rise", "init_from", "carry_optimizer",
+             "augment", "eval_size", "seed")
+
+
+def _cmd_train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from empirical.data import DataSpec
+    from empirical.train import TrainConfig, apply_preset, train
+
+    data = {k: getattr(args, k) for k in _DATA_ARGS if getattr(args, k) is not None}
+    if args.data is not None:
+        data["name"] = args.data
+    explicit: dict[str, Any] = {k: getattr(args, k) for k in _CFG_ARGS
+                                if getattr(args, k) is not None}
+    explicit["data"] = data
+    kwargs = apply_preset(args.preset, args.method, explicit)
+    if "name" not in kwargs["data"]:
+        raise ValueError("--data is required (mnist, cifar10, gaussian, bernoulli) or a --preset")
+    kwargs["data"] = DataSpec(**kwargs["data"])
+    config = TrainConfig(**kwargs)
+    result = train(config, args.out, resume=args.resume, device=args.device,
+                   quiet=args.quiet or args.json, stop_after=args.stop_after)
+    final = result.final or {}
+    payload = {
+        "out": result.out_dir,
+        "epochs_completed": result.epochs_completed,
+        "best_epoch": result.best_epoch,
+        "stopped": result.stopped,
+        "final": final,
+        "checkpoint": f"{result.out_dir}/checkpoint.pt",
+    }
+    text = (f"trained {result.epochs_completed} epoch(s) into {result.out_dir}; "
+            f"final test clean acc {final.get('test_clean_acc')}, "
+            f"adv acc {final.get('test_adv_acc')}")
+    if result.stopped:
+        text += (f"; stopped at epoch {result.stopped['epoch']} (loss rise), kept epoch "
+                 f"{result.stopped['final_epoch']} (eps={result.stopped['final_eps']:.4g})")
+    return payload, text
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    import torch
+
+    from empirical._distributed import _resolve_device
+    from empirical.evaluate import evaluate, load_run, make_attack
+
+    names = [a.strip() for a in args.attack.split(",") if a.strip()]
+    if not names:
+        raise ValueError("--attack must name at least one attack")
+    if args.test_size is not None and args.test_size < 1:
+        raise ValueError("--test-size must be an integer >= 1")
+    device = _resolve_device(args.device, 0)
+    overrides = {}
+    if args.test_size is not None:
+        overrides["test_size"] = args.test_size
+    if args.data_root is not None:
+        overrides["data_root"] = args.data_root
+    run = load_run(args.checkpoint, device=device, data_overrides=overrides)
+    bundle = run.bundle
+    attacks = {n: make_attack(n, eps=args.eps, norm=args.norm, steps=args.steps,
+                              step_size=args.step_size, restarts=args.restarts,
+                              lower=bundle.lower, upper=bundle.upper, seed=args.seed)
+               for n in names}
+    x, y = bundle.test.tensors
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(args.seed)
+        res = evaluate(run.model, x, y, attacks, batch_size=args.batch_size, device=device)
+    payload = {
+        "clean_accuracy": res.clean_accuracy,
+        "robust_accuracy": res.robust_accuracy,
+        "n": res.n,
+        "attack": ",".join(names),
+        "eps": args.eps,
+        "norm": args.norm,
+        "steps": args.steps,
+        "restarts": args.restarts,
+        "per_attack": res.per_attack,
+        "checkpoint": args.checkpoint,
+        "epoch": run.epoch,
+    }
+    text = (f"n={res.n} clean accuracy {res.clean_accuracy:.4f}, robust accuracy "
+            f"{res.robust_accuracy:.4f} ({','.join(names)}, {args.norm}, eps={args.eps:.4g})")
+    return payload, text
+
+
+def _json_safe(obj: Any) -> Any:
+    from empirical.checkpoint import json_safe
+
+    return json_safe(obj)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 success, 2 bad input or failed run)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        from empirical.train import DivergenceError
+
+        payload, text = args.func(args)
+    except (ValueError, TypeError, OSError, KeyError, ImportError, DivergenceError) as exc:
+        msg = str(exc) if not isinstance(exc, KeyError) else f"missing key {exc}"
+        msg = " ".join(msg.split()) or type(exc).__name__
+        sys.stderr.write(f"optrobust-empirical {args.command}: error: {msg}\n")
+        return 2
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: only rank 0 reports
+        return 0
+    if args.json:
+        sys.stdout.write(json.dumps(_json_safe(payload)) + "\n")
+    else:
+        sys.stdout.write(text.rstrip("\n") + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,628 @@
+"""Adversarial training: standard, adversarial (Madry), extended and iterative.
+
+The min-max problem is the paper's equation (1),
+
+    min_theta  sum_i  max_{||delta||_p <= eps}  loss(f_theta(x_i + delta), y_i),
+
+with the inner maximisation approximated by PGD (:func:`empirical.attacks.pgd`).
+
+* ``standard``     -- plain empirical risk minimisation (``eps`` only sets the
+  budget of the per-epoch robustness check, if > 0).
+* ``adversarial``  -- PGD adversarial training at a fixed ``eps`` (Madry et al.).
+* ``extended``     -- the paper's proposal: start from the weights of a model
+  adversarially trained at a smaller budget (``init_from``), then train at the
+  target ``eps``; the optimizer state can be carried over (``carry_optimizer``).
+* ``iterative``    -- IAT: ``eps`` grows every epoch from ``eps_start``
+  (:class:`empirical.schedules.EpsSchedule`), optionally stopping at a sudden
+  rise of the training adversarial loss (``stop_on_rise``), in which case the
+  checkpoint is rolled back to the epoch before the rise.
+
+A run directory holds ``config.json``, ``metrics.jsonl``, ``checkpoint.pt``
+and ``best.pt`` (see :mod:`empirical.checkpoint`).  Every random choice is
+drawn from a generator seeded by :func:`empirical.schedules.derive_seed` from
+``(seed, stream, epoch, rank)``, so a resumed run repeats an uninterrupted one
+exactly on CPU.  The same code runs under ``torchrun`` with
+DistributedDataParallel (gloo on CPU, nccl on GPU); rank 0 writes the files.
+
+References
+----------
+Paper "Towards Deep Learning Models Resistant to Large Perturbations":
+equation (1); Section 3.1.1 (settings), Section 3.4 (IAT), Appendix B.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from empirical import _distributed as dist_utils
+from empirical.checkpoint import (
+    CHECKPOINT_FORMAT,
+    atomic_torch_save,
+    get_rng_state,
+    load_checkpoint,
+    write_json,
+    write_jsonl,
+)
+from empirical.data import DataSpec, build_data
+from empirical.models import build_model
+from empirical.presets import METHODS, NORMS, PRESETS, apply_preset
+from empirical.schedules import EpsSchedule, derive_seed, detect_rise, paper_pgd_steps
+
+__all__ = [
+    "METHODS",
+    "NORMS",
+    "PRESETS",
+    "METRIC_KEYS",
+    "DivergenceError",
+    "TrainConfig",
+    "TrainResult",
+    "apply_preset",
+    "config_from_dict",
+    "train",
+]
+
+#: Keys of every ``metrics.jsonl`` row, in order.
+METRIC_KEYS = (
+    "epoch",
+    "eps",
+    "lr",
+    "train_loss",
+    "train_adv_loss",
+    "train_acc",
+    "test_clean_acc",
+    "test_adv_acc",
+    "seconds",
+)
+
+
+class DivergenceError(RuntimeError):
+    """The training loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def _check_pos(value: Any, name: str, *, allow_zero: bool = False) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        rng = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {rng}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run (and nothing that does not).
+
+    The device, output directory, progress bar and resume flag are arguments
+    of :func:`train`, not part of the config, so a run resumed elsewhere
+    compares equal.  ``pgd_steps=None`` uses the paper's rule
+    ``steps = 2.5 * eps / pgd_step_size`` per epoch; ``pgd_step_size=None``
+    uses ``2.5 * eps / pgd_steps`` (Madry et al.'s convention).
+    """
+
+    data: DataSpec
+    model: str = "mlp"
+    method: str = "standard"
+    eps: float = 0.0
+    norm: str = "linf"
+    epochs: int = 3
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    lr_milestones: tuple[int, ...] = ()
+    lr_gamma: float = 0.1
+    pgd_steps: int | None = 10
+    pgd_step_size: float | None = None
+    random_start: bool = True
+    eps_start: float | None = None
+    eps_increment: float | None = None
+    stop_on_rise: float | None = None
+    init_from: str | None = None
+    carry_optimizer: bool = False
+    augment: bool = False
+    eval_size: int | None = None
+    seed: int = 0
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, DataSpec):
+            raise TypeError(f"data must be a DataSpec, got {type(self.data).__name__}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
+        _check_pos(self.eps, "eps", allow_zero=True)
+        if self.method != "standard" and self.eps == 0:
+            raise ValueError(f"eps must be > 0 for method {self.method!r}")
+        for name in ("epochs", "batch_size", "seed"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "seed" else 1):
+                raise ValueError(f"{name} must be an integer >= {0 if name == 'seed' else 1}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        _check_pos(self.lr, "lr")
+        _check_pos(self.momentum, "momentum", allow_zero=True)
+        _check_pos(self.weight_decay, "weight_decay", allow_zero=True)
+        _check_pos(self.lr_gamma, "lr_gamma")
+        object.__setattr__(self, "lr_milestones", tuple(int(m) for m in self.lr_milestones))
+        if any(m < 1 for m in self.lr_milestones):
+            raise ValueError("lr_milestones must be epochs >= 1")
+        if self.pgd_steps is None and self.pgd_step_size is None:
+            raise ValueError("pgd_steps and pgd_step_size cannot both be None")
+        if self.pgd_steps is not None and (
+            isinstance(self.pgd_steps, bool) or not isinstance(self.pgd_steps, int)
+            or self.pgd_steps < 1
+        ):
+            raise ValueError(f"pgd_steps must be an integer >= 1, got {self.pgd_steps!r}")
+        if self.pgd_step_size is not None:
+            _check_pos(self.pgd_step_size, "pgd_step_size")
+        if self.method == "extended" and not self.init_from:
+            raise ValueError("method 'extended' needs init_from (a checkpoint at a smaller eps)")
+        if self.carry_optimizer and not self.init_from:
+            raise ValueError("carry_optimizer needs init_from")
+        if self.method == "iterative":
+            if self.eps_start is None:
+                object.__setattr__(self, "eps_start", 0.0)
+        elif self.eps_start is not None or self.eps_increment is not None:
+            raise ValueError("eps_start/eps_increment are only for method 'iterative'")
+        if self.stop_on_rise is not None and self.method != "iterative":
+            raise ValueError("stop_on_rise is only for method 'iterative'")
+        if self.stop_on_rise is not None:
+            detect_rise([], self.stop_on_rise)  # validates the factor
+        if self.eval_size is not None and (not isinstance(self.eval_size, int) or
+                                           self.eval_size < 1):
+            raise ValueError(f"eval_size must be an integer >= 1, got {self.eval_size!r}")
+        self.schedule()  # validates eps_start / eps_increment
+
+    @property
+    def p(self) -> float:
+        """The norm exponent (0, 2 or inf)."""
+        return NORMS[self.norm]
+
+    def schedule(self) -> EpsSchedule:
+        """The budget per epoch."""
+        if self.method == "iterative":
+            return EpsSchedule(self.eps, self.epochs, self.eps_start, self.eps_increment)
+        return EpsSchedule(self.eps, self.epochs)
+
+    def pgd_settings(self, eps: float) -> tuple[int, float]:
+        """``(steps, step_size)`` of the training PGD at budget ``eps > 0``."""
+        if self.pgd_steps is None:
+            assert self.pgd_step_size is not None  # checked in __post_init__
+            return paper_pgd_steps(eps, self.pgd_step_size), self.pgd_step_size
+        step = self.pgd_step_size if self.pgd_step_size is not None else 2.5 * eps / self.pgd_steps
+        return self.pgd_steps, step
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (round-trips through :func:`config_from_dict`)."""
+        d = asdict(self)
+        d["lr_milestones"] = list(self.lr_milestones)
+        if d["data"].get("classes") is not None:
+            d["data"]["classes"] = list(d["data"]["classes"])
+        return d
+
+
+def config_from_dict(d: Mapping[str, Any]) -> TrainConfig:
+    """Inverse of :meth:`TrainConfig.to_dict`; unknown keys raise ``ValueError``."""
+    d = dict(d)
+    data = dict(d.pop("data"))
+    if data.get("classes") is not None:
+        data["classes"] = tuple(data["classes"])
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = set(d) - known
+    if unknown:
+        raise ValueError(f"config has unknown keys: {', '.join(sorted(unknown))}")
+    d["lr_milestones"] = tuple(d.get("lr_milestones", ()))
+    return TrainConfig(data=DataSpec(**data), **d)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of :func:`train`.
+
+    ``metrics`` holds every epoch row so far (``METRIC_KEYS``); ``stopped``
+    is set when IAT stopped at a loss rise: ``{"epoch", "eps", "final_epoch",
+    "final_eps"}`` (the checkpoint holds ``final_epoch``'s weights).
+    """
+
+    out_dir: str
+    epochs_completed: int
+    metrics: tuple[dict[str, Any], ...]
+    best_epoch: int | None
+    stopped: dict[str, Any] | None
+    model: nn.Module | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def final(self) -> dict[str, Any] | None:
+        """The last metrics row (``None`` before the first epoch)."""
+        return self.metrics[-1] if self.metrics else None
+
+
+def _make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(
+        model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+    )
+
+
+def _augment(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Random crop (zero padding ``pad``) and horizontal flip, per image (N, C, H, W)."""
+    if x.dim() != 4:
+        raise ValueError("augment needs image inputs of shape (N, C, H, W)")
+    n, c, h, w = x.shape
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    flip = torch.rand(n, generator=gen) < 0.5
+    xp = F.pad(x, (pad, pad, pad, pad))
+    rows = (dy[:, None] + torch.arange(h)[None, :])[:, None, :, None]
+    cols = dy.new_zeros(n, w) + torch.arange(w)[None, :]
+    cols = torch.where(flip[:, None], w - 1 - cols, cols) + dx[:, None]
+    idx_n = torch.arange(n)[:, None, None, None]
+    idx_c = torch.arange(c)[None, :, None, None]
+    return xp[idx_n, idx_c, rows, cols[:, None, None, :]]
+
+
+def _generator(seed: int, device: torch.device) -> torch.Generator:
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed)
+    return gen
+
+
+def _config_mismatch(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    keys = sorted(set(stored) | set(current))
+    return [k for k in keys if stored.get(k) != current.get(k)]
+
+
+def _load_init(cfg: TrainConfig, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    assert cfg.init_from is not None
+    src = load_checkpoint(cfg.init_from)
+    src_cfg = src["config"]
+    if src_cfg.get("model") != cfg.model:
+        raise ValueError(
+            f"init_from checkpoint has model {src_cfg.get('model')!r}, this run uses {cfg.model!r}"
+        )
+    try:
+        model.load_state_dict(src["model"])
+    except RuntimeError as exc:
+        msg = str(exc).splitlines()[0]
+        raise ValueError(f"init_from weights do not fit the model: {msg}") from None
+    if cfg.carry_optimizer:
+        if src_cfg.get("optimizer") != cfg.optimizer:
+            raise ValueError("carry_optimizer needs the same optimizer type as the init_from run")
+        optimizer.load_state_dict(src["optimizer"])
+        for group in optimizer.param_groups:  # the new run's lr, not the old schedule's
+            group["lr"] = cfg.lr
+            group["initial_lr"] = cfg.lr
+
+
+@torch.no_grad()
+def _accuracy_counts(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
+    return int((model(x).argmax(1) == y).sum())
+
+
+def _evaluate_epoch(cfg, module, x, y, eps, bounds, device, gen) -> tuple[int, int | None, int]:
+    """Clean and PGD-robust correct counts on (this rank's share of) the test set."""
+    from empirical.attacks import pgd
+
+    was_training = module.training
+    module.eval()
+    clean = adv = 0
+    try:
+        for start in range(0, len(x), cfg.batch_size):
+            xb = x[start : start + cfg.batch_size].to(device)
+            yb = y[start : start + cfg.batch_size].to(device)
+            clean += _accuracy_counts(module, xb, yb)
+            if eps > 0:
+                steps, step = cfg.pgd_settings(eps)
+                xa = pgd(module, xb, yb, eps=eps, p=cfg.p, steps=steps, step_size=step,
+                         random_start=cfg.random_start, lower=bounds[0], upper=bounds[1],
+                         generator=gen)
+                adv += _accuracy_counts(module, xa, yb)
+    finally:
+        module.train(was_training)
+    return clean, (adv if eps > 0 else None), len(x)
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    device: str = "auto",
+    quiet: bool = False,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Train a model as ``config`` says, writing the run into ``out_dir``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run (data, model, method, budgets, optimizer, seed).
+    out_dir : path
+        Run directory; must not already hold a checkpoint unless ``resume``.
+    resume : bool
+        Continue from ``out_dir/checkpoint.pt`` (its stored config must equal
+        ``config``, except that ``epochs`` may grow for constant schedules).
+    device : {"auto", "cpu", "cuda"}
+        ``auto`` picks CUDA when available.  Under ``torchrun`` each rank uses
+        ``cuda:LOCAL_RANK`` (or the CPU with gloo).
+    quiet : bool
+        No progress bar or per-epoch line on stderr.
+    stop_after : int or None
+        Return after this many epochs *in this call* (time-sliced jobs; the
+        run is resumable with ``resume=True``).
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    DivergenceError
+        On a NaN/inf training loss; ``checkpoint.pt`` keeps the last good epoch.
+    FileNotFoundError
+        Missing data files or ``init_from`` checkpoint, or ``resume`` of a
+        directory that does not exist.
+    ValueError
+        Bad settings, or ``resume`` with a different config.
+    """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if stop_after is not None and (not isinstance(stop_after, int) or stop_after < 1):
+        raise ValueError(f"stop_after must be an integer >= 1, got {stop_after!r}")
+    ctx = dist_utils.setup(device)
+    try:
+        cuda_devices = [ctx.device] if ctx.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            return _train(config, Path(out_dir), resume, ctx, quiet, stop_after)
+    finally:
+        dist_utils.teardown(ctx)
+
+
+def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
+    from empirical.attacks import pgd
+
+    ckpt_path, best_path = out / "checkpoint.pt", out / "best.pt"
+    metrics_path = out / "metrics.jsonl"
+    state = None
+    if resume:
+        if not out.is_dir():
+            raise FileNotFoundError(f"--resume: run directory {out} does not exist")
+        if ckpt_path.is_file():
+            state = load_checkpoint(ckpt_path)
+            stored = dict(state["config"])
+            current = cfg.to_dict()
+            grow_ok = cfg.method != "iterative" or cfg.eps_increment is not None
+            if grow_ok and cfg.epochs >= state["epoch"]:
+                stored["epochs"] = current["epochs"]
+            diff = _config_mismatch(stored, current)
+            if diff:
+                raise ValueError(
+                    f"--resume: config differs from the stored run in {', '.join(diff)}"
+                )
+    elif ckpt_path.exists():
+        raise ValueError(f"out_dir {out} already holds a run; pass --resume or another --out")
+
+    bundle = build_data(cfg.data)
+    bounds = (bundle.lower, bundle.upper)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(cfg.seed, "init"))
+        model = build_model(cfg.model, input_shape=tuple(bundle.input_shape),
+                            num_classes=bundle.num_classes)
+    optimizer = _make_optimizer(cfg, model)
+    if cfg.init_from and state is None:
+        _load_init(cfg, model, optimizer)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(
+        optimizer, milestones=list(cfg.lr_milestones), gamma=cfg.lr_gamma
+    )
+    history: list[dict[str, Any]] = []
+    best: dict[str, Any] | None = None
+    stopped = None
+    start_epoch = 1
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        history = list(state["metrics"])
+        best = state.get("best")
+        stopped = state.get("stopped")
+        start_epoch = int(state["epoch"]) + 1
+    model.to(ctx.device)
+    if ctx.device.type != "cpu":  # optimizer state follows the parameters
+        optimizer.load_state_dict(optimizer.state_dict())
+
+    if ctx.rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "config.json", cfg.to_dict())
+        write_jsonl(metrics_path, history)
+    dist_utils.barrier(ctx)
+
+    net = dist_utils.wrap(model, ctx)
+    schedule = cfg.schedule()
+    x_train, y_train = bundle.train.tensors
+    x_test, y_test = bundle.test.tensors
+    if cfg.eval_size is not None:
+        x_test, y_test = x_test[: cfg.eval_size], y_test[: cfg.eval_size]
+    x_test, y_test = x_test[ctx.rank :: ctx.world], y_test[ctx.rank :: ctx.world]
+    if cfg.batch_size % ctx.world:
+        raise ValueError(f"batch_size ({cfg.batch_size}) must be divisible by the number of "
+                         f"processes ({ctx.world})")
+    local_bs = cfg.batch_size // ctx.world
+    show = not quiet and ctx.rank == 0
+    done_now = 0
+    last_epoch = start_epoch - 1
+    for epoch in range(start_epoch, cfg.epochs + 1):
+        if stopped is not None or (stop_after is not None and done_now >= stop_after):
+            break
+        t0 = time.perf_counter()
+        eps = schedule.eps_at(epoch)
+        adv_train = cfg.method != "standard" and eps > 0
+        lr = float(optimizer.param_groups[0]["lr"])
+        torch.manual_seed(derive_seed(cfg.seed, "global", epoch, ctx.rank))  # dropout etc.
+        order = torch.randperm(len(x_train), generator=_generator(
+            derive_seed(cfg.seed, "order", epoch), torch.device("cpu")))
+        order = dist_utils.shard(order, ctx)
+        attack_gen = _generator(derive_seed(cfg.seed, "attack", epoch, ctx.rank), ctx.device)
+        aug_gen = _generator(derive_seed(cfg.seed, "augment", epoch, ctx.rank),
+                             torch.device("cpu"))
+        steps, step = cfg.pgd_settings(eps) if adv_train else (0, 0.0)
+        sums = torch.zeros(5, dtype=torch.float64)  # clean loss, adv loss, correct, n, bad
+        batches = range(0, len(order), local_bs)
+        bar = _progress(len(batches), f"epoch {epoch}/{cfg.epochs} eps={eps:.4g}", show)
+        net.train()
+        for start in batches:
+            idx = order[start : start + local_bs]
+            xb, yb = x_train[idx], y_train[idx]
+            if cfg.augment:
+                xb = _augment(xb, aug_gen)
+            xb, yb = xb.to(ctx.device, non_blocking=True), yb.to(ctx.device, non_blocking=True)
+            if adv_train:
+                xa = pgd(model, xb, yb, eps=eps, p=cfg.p, steps=steps, step_size=step,
+                         random_start=cfg.random_start, lower=bounds[0], upper=bounds[1],
+                         generator=attack_gen)
+                model.eval()
+                with torch.no_grad():
+                    clean_logits = model(xb)
+                model.train()
+                logits = net(xa)
+                loss = F.cross_entropy(logits, yb)
+                clean_loss = F.cross_entropy(clean_logits, yb).item()
+                correct = int((clean_logits.argmax(1) == yb).sum())
+            else:
+                logits = net(xb)
+                loss = F.cross_entropy(logits, yb)
+                clean_loss = loss.item()
+                correct = int((logits.argmax(1) == yb).sum())
+            bad = torch.tensor(0.0 if math.isfinite(loss.item()) else 1.0)
+            dist_utils.all_reduce_sum(bad, ctx)
+            if bad.item() > 0:
+                bar.close()
+                raise DivergenceError(
+                    f"training loss became {loss.item()} at epoch {epoch} (eps={eps:.4g}); "
+                    f"{ckpt_path} keeps epoch {epoch - 1}"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            nb = len(yb)
+            sums += torch.tensor([clean_loss * nb, loss.item() * nb, correct, nb, 0.0],
+                                 dtype=torch.float64)
+            bar.update(1)
+        bar.close()
+        scheduler.step()
+        dist_utils.all_reduce_sum(sums, ctx)
+        eval_gen = _generator(derive_seed(cfg.seed, "eval", epoch, ctx.rank), ctx.device)
+        eval_eps = eps if eps > 0 else cfg.eps
+        c_clean, c_adv, n_test = _evaluate_epoch(cfg, model, x_test, y_test, eval_eps, bounds,
+                                                 ctx.device, eval_gen)
+        ev = torch.tensor([c_clean, c_adv or 0, n_test], dtype=torch.float64)
+        dist_utils.all_reduce_sum(ev, ctx)
+        n = float(sums[3])
+        row = {
+            "epoch": epoch,
+            "eps": eps,
+            "lr": lr,
+            "train_loss": float(sums[0]) / n,
+            "train_adv_loss": float(sums[1]) / n if adv_train else None,
+            "train_acc": float(sums[2]) / n,
+            "test_clean_acc": float(ev[0] / ev[2]) if ev[2] > 0 else None,
+            "test_adv_acc": float(ev[1] / ev[2]) if (c_adv is not None and ev[2] > 0) else None,
+            "seconds": time.perf_counter() - t0,
+        }
+        history.append(row)
+        done_now += 1
+        last_epoch = epoch
+        rise = (cfg.stop_on_rise is not None and len(history) >= 2
+                and detect_rise([r["train_adv_loss"] or r["train_loss"] for r in history],
+                                cfg.stop_on_rise))
+        if rise:
+            prev = history[-2]
+            stopped = {"epoch": epoch, "eps": eps, "final_epoch": prev["epoch"],
+                       "final_eps": prev["eps"]}
+            if ctx.rank == 0:
+                rolled = load_checkpoint(ckpt_path)
+                rolled["metrics"] = history
+                rolled["stopped"] = stopped
+                atomic_torch_save(rolled, ckpt_path)
+                write_jsonl(metrics_path, history)
+                model.load_state_dict(rolled["model"])
+            if show:
+                print(f"epoch {epoch}: training adversarial loss rose by more than "
+                      f"x{cfg.stop_on_rise}; stopped, keeping epoch {prev['epoch']} "
+                      f"(eps={prev['eps']:.4g})", file=sys.stderr)
+            dist_utils.barrier(ctx)
+            break
+        metric = row["test_adv_acc"] if row["test_adv_acc"] is not None else row["test_clean_acc"]
+        key = [eps, metric if metric is not None else -1.0]
+        improved = best is None or key > best["key"]
+        if improved:
+            best = {"epoch": epoch, "key": key}
+        if ctx.rank == 0:
+            ckpt = {
+                "format": CHECKPOINT_FORMAT,
+                "config": cfg.to_dict(),
+                "epoch": epoch,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": get_rng_state(),
+                "metrics": history,
+                "best": best,
+                "stopped": None,
+                "num_classes": bundle.num_classes,
+                "input_shape": list(bundle.input_shape),
+            }
+            atomic_torch_save(ckpt, ckpt_path)
+            if improved:
+                atomic_torch_save(ckpt, best_path)
+            write_jsonl(metrics_path, history)
+        if show:
+            print(_format_row(row), file=sys.stderr)
+        dist_utils.barrier(ctx)
+    final_model = model.cpu() if ctx.device.type != "cpu" else model
+    return TrainResult(
+        out_dir=str(out),
+        epochs_completed=last_epoch if stopped is None else stopped["final_epoch"],
+        metrics=tuple(history),
+        best_epoch=best["epoch"] if best else None,
+        stopped=stopped,
+        model=final_model,
+    )
+
+
+def _format_row(row: Mapping[str, Any]) -> str:
+    def f(v: Any) -> str:
+        return "-" if v is None else f"{v:.4f}"
+
+    return (f"epoch {row['epoch']}: eps={row['eps']:.4g} loss={f(row['train_loss'])} "
+            f"adv_loss={f(row['train_adv_loss'])} train_acc={f(row['train_acc'])} "
+            f"test_clean={f(row['test_clean_acc'])} test_adv={f(row['test_adv_acc'])} "
+            f"({row['seconds']:.1f}s)")
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, desc: str, show: bool) -> Any:
+    if not show or not sys.stderr.isatty():
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, file=sys.stderr)
+
