@@ -2,7 +2,8 @@
 
 Installed with the ``empirical`` extra (``pip install -e .[empirical]``).  Importing
 this package is cheap: torch is only loaded when one of the names below is first
-used (PEP 562 lazy attributes).
+used (PEP 562 lazy attributes).  ``train`` and ``evaluate`` are sub-modules
+(``from empirical.train import train``), so they are not re-exported as functions.
 
 Modules
 -------
@@ -28,9 +29,7 @@ __all__ = [
     "fgsm",
     "TrainConfig",
     "TrainResult",
-    "train",
     "EvalResult",
-    "evaluate",
     "load_run",
     "make_attack",
 ]
@@ -43,9 +42,7 @@ _LAZY = {
     "fgsm": "empirical.attacks",
     "TrainConfig": "empirical.train",
     "TrainResult": "empirical.train",
-    "train": "empirical.train",
     "EvalResult": "empirical.evaluate",
-    "evaluate": "empirical.evaluate",
     "load_run": "empirical.evaluate",
     "make_attack": "empirical.evaluate",
 }

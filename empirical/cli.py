@@ -40,7 +40,8 @@ def _number(text: str) -> float:
     try:
         return float(Fraction(s))
     except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"expected a number such as 0.3 or 8/255, got {text!r}")
+        msg = f"expected a number such as 0.3 or 8/255, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
 
 
 def _finite_number(text: str) -> float:

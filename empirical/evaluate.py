@@ -157,8 +157,10 @@ def make_attack(name: str, *, eps: float, norm: str = "linf", steps: int = 50,
             return attacks.random_noise(model, x, y, eps=eps, p=p, samples=restarts,
                                         generator=gen(x), **box)
     else:
+        aa_box = {k: v for k, v in box.items() if v is not None}
+
         def fn(model, x, y):
-            return attacks.autoattack(model, x, y, eps=eps, p=p, **box)
+            return attacks.autoattack(model, x, y, eps=eps, p=p, seed=seed, **aa_box)
     return fn
 
 
