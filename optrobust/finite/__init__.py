@@ -1,0 +1,28 @@
+"""Exact optimal robust classifiers for finite distributions.
+
+``optimal_robust_error(dist, eps=..., p=..., domain=...)`` returns the optimal
+robust error over deterministic classifiers with an attaining classifier;
+:func:`soft_robust_error_lower_bound` is the separate optimum (or lower bound)
+over randomized classifiers.
+"""
+
+from __future__ import annotations
+
+from optrobust.finite.classifier import NearestRobustCenterClassifier, SupportLabeling
+from optrobust.finite.conflict import DOMAINS, ConflictGraph, conflict_graph
+from optrobust.finite.distribution import FiniteDistribution
+from optrobust.finite.robust import RobustSolution, optimal_robust_error
+from optrobust.finite.solvers import SOLVERS, max_weight_independent_set
+
+__all__ = [
+    "DOMAINS",
+    "SOLVERS",
+    "ConflictGraph",
+    "FiniteDistribution",
+    "NearestRobustCenterClassifier",
+    "RobustSolution",
+    "SupportLabeling",
+    "conflict_graph",
+    "max_weight_independent_set",
+    "optimal_robust_error",
+]
