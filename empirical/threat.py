@@ -162,9 +162,13 @@ class LpBall:
         if self.p == math.inf:
             return x_adv + step_size * grad.sign()
         if self.p == 2:
-            norms = _flat(grad).norm(p=2, dim=1)
-            scale = step_size / torch.clamp(norms, min=1e-12)
-            return x_adv + grad * _per_sample(scale, grad)
+            # Rescale by the largest entry first so that tiny (saturated-softmax) gradients
+            # still give a step of the full length instead of underflowing.
+            peak = _flat(grad).abs().amax(dim=1) if grad[0].numel() else grad.new_zeros(0)
+            unit = grad / _per_sample(torch.where(peak > 0, peak, torch.ones_like(peak)), grad)
+            norms = _flat(unit).norm(p=2, dim=1)
+            scale = torch.where(norms > 0, step_size / torch.where(norms > 0, norms, 1.0), 0.0)
+            return x_adv + unit * _per_sample(scale, grad)
         if self.lower is None or self.upper is None:
             raise ValueError(
                 "p=0 steps need finite lower and upper bounds (the l0 attack moves "
