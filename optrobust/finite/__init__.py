@@ -12,6 +12,7 @@ from optrobust.finite.classifier import NearestRobustCenterClassifier, SupportLa
 from optrobust.finite.conflict import DOMAINS, ConflictGraph, conflict_graph
 from optrobust.finite.distribution import FiniteDistribution
 from optrobust.finite.robust import RobustSolution, optimal_robust_error
+from optrobust.finite.soft import SoftRobustBound, conflict_triples, soft_robust_error_lower_bound
 from optrobust.finite.solvers import SOLVERS, max_weight_independent_set
 
 __all__ = [
@@ -21,8 +22,11 @@ __all__ = [
     "FiniteDistribution",
     "NearestRobustCenterClassifier",
     "RobustSolution",
+    "SoftRobustBound",
     "SupportLabeling",
     "conflict_graph",
+    "conflict_triples",
     "max_weight_independent_set",
     "optimal_robust_error",
+    "soft_robust_error_lower_bound",
 ]
