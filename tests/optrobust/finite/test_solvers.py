@@ -1,0 +1,164 @@
+"""optimal_robust_error: known values, solver agreement, oracles, certificates."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from optrobust.finite import FiniteDistribution, conflict_graph, optimal_robust_error
+from optrobust.testing.finite import (
+    brute_force_box_cells_error,
+    brute_force_support_error,
+    check_certificate,
+)
+
+
+def test_paper_two_point_example():
+    # Paper Sec. 5.1 after Def. 5: x1, x2 within eps with labels 1, -1, equal
+    # mass: the optimal robust classifier is constant, error 1/2.
+    d = FiniteDistribution([[0.0, 0.0], [0.3, 0.4]], [1, -1])
+    sol = optimal_robust_error(d, eps=0.5, p=2)
+    assert sol.error == 0.5 and sol.solver == "flow" and sol.robust.sum() == 1
+    assert not check_certificate(d, sol)
+    # far apart: both robust, and the classifier separates them.
+    sol = optimal_robust_error(d, eps=0.2, p=2)
+    assert sol.error == 0.0
+    assert sol.classifier.predict([[0.0, 0.0], [0.3, 0.4]]).tolist() == [1, -1]
+
+
+def test_hand_computed_chain():
+    # Hand derivation: 1-d chain 0(a) 1(b) 2(a) 3(b), eps = 0.5 -> conflict path
+    # 0-1-2-3.  Weights 1, 3, 3, 1: independent sets {0,2} = 4, {1,3} = 4,
+    # {0,3} = 2, so the optimum is 4 of 8 -> error 1/2.  Weights 1, 3, 1, 3:
+    # {1,3} = 6 of 8 -> error 1/4.
+    x = [[0.0], [1.0], [2.0], [3.0]]
+    d = FiniteDistribution(x, [0, 1, 0, 1], [1, 3, 3, 1])
+    assert optimal_robust_error(d, eps=0.5, p=math.inf).error == 0.5
+    d = FiniteDistribution(x, [0, 1, 0, 1], [1, 3, 1, 3])
+    sol = optimal_robust_error(d, eps=0.5, p=math.inf)
+    assert sol.error == 0.25 and sol.robust.tolist() == [False, True, False, True]
+
+
+@pytest.mark.parametrize("solver", ["flow", "maxsat", "milp", "brute"])
+def test_all_solvers_agree_two_labels(solver):
+    rng = np.random.default_rng(11)
+    for _ in range(15):
+        n = int(rng.integers(2, 14))
+        x = rng.integers(0, 4, size=(n, 2)).astype(float)
+        y = rng.integers(0, 2, size=n)
+        w = rng.integers(1, 5, size=n)
+        d = FiniteDistribution(x, y, w)
+        for p in (0, 1, 2, math.inf):
+            ref = optimal_robust_error(d, eps=1.0, p=p, solver="brute").error
+            sol = optimal_robust_error(d, eps=1.0, p=p, solver=solver)
+            assert sol.error == pytest.approx(ref, abs=1e-12)
+            assert not check_certificate(d, sol)
+
+
+def test_multiclass_maxsat_milp_brute_agree():
+    rng = np.random.default_rng(12)
+    for _ in range(25):
+        n = int(rng.integers(3, 15))
+        x = rng.integers(0, 4, size=(n, 2)).astype(float)
+        y = rng.integers(0, 4, size=n)
+        w = rng.integers(1, 5, size=n)
+        d = FiniteDistribution(x, y, w)
+        for domain in ("continuous", "support"):
+            errs = {s: optimal_robust_error(d, eps=1.0, p=2, domain=domain, solver=s).error
+                    for s in ("maxsat", "milp", "brute")}
+            assert max(errs.values()) - min(errs.values()) < 1e-12, errs
+
+
+def test_non_integer_weights_use_maxsat_and_milp():
+    d = FiniteDistribution([[0.0], [1.0], [5.0]], [0, 1, 1], [1.0, math.sqrt(2), 1.0])
+    sol = optimal_robust_error(d, eps=0.5, p=2)
+    assert sol.solver == "maxsat"
+    want = 1.0 / (2 + math.sqrt(2))  # drop the pair at 0
+    assert sol.error == pytest.approx(want, rel=1e-12)
+    assert optimal_robust_error(d, eps=0.5, p=2, solver="milp").error == pytest.approx(want)
+    with pytest.raises(ValueError, match="flow"):
+        optimal_robust_error(d, eps=0.5, p=2, solver="flow")
+
+
+def test_solver_errors():
+    d3 = FiniteDistribution([[0.0], [1.0], [2.0]], [0, 1, 2])
+    with pytest.raises(ValueError, match="flow"):
+        optimal_robust_error(d3, eps=0.5, p=2, solver="flow")
+    with pytest.raises(ValueError, match="solver"):
+        optimal_robust_error(d3, eps=0.5, p=2, solver="greedy")
+    big = FiniteDistribution(np.arange(21.0), [0, 1] * 10 + [0])
+    with pytest.raises(ValueError, match="n <= 20"):
+        optimal_robust_error(big, eps=0.5, p=2, solver="brute")
+    g = conflict_graph(d3, eps=0.5, p=2)
+    with pytest.raises(ValueError, match="graph"):
+        optimal_robust_error(d3, eps=0.6, p=2, graph=g)
+    assert optimal_robust_error(d3, eps=0.5, p=2, graph=g).error == pytest.approx(1 / 3)
+
+
+def test_zero_weight_pairs_are_added_when_free():
+    d = FiniteDistribution([[0.0], [10.0], [0.2]], [0, 1, 1], [1, 1, 0])
+    sol = optimal_robust_error(d, eps=0.5, p=2)
+    assert sol.error == 0.0 and sol.robust.tolist() == [True, True, False]
+    d = FiniteDistribution([[0.0], [10.0], [20.0]], [0, 1, 1], [1, 1, 0])
+    assert optimal_robust_error(d, eps=0.5, p=2, solver="maxsat").robust.all()
+
+
+def test_cell_oracle_linf_and_tie():
+    # linf in R^2 on all classifiers (arrangement cells), including ties at 2 eps.
+    rng = np.random.default_rng(13)
+    for _ in range(12):
+        n = int(rng.integers(2, 7))
+        x = rng.integers(0, 3, size=(n, 2)).astype(float)
+        y = rng.integers(0, 3, size=n)
+        d = FiniteDistribution(x, y)
+        for eps in (0.0, 0.5, 1.0):
+            sol = optimal_robust_error(d, eps=eps, p=math.inf)
+            assert sol.error == pytest.approx(brute_force_box_cells_error(d, eps=eps))
+
+
+def test_support_oracle_all_labelings():
+    rng = np.random.default_rng(14)
+    for _ in range(12):
+        n = int(rng.integers(2, 7))
+        x = rng.integers(0, 3, size=(n, 2)).astype(float)
+        y = rng.integers(0, 3, size=n)
+        d = FiniteDistribution(x, y, rng.integers(1, 4, size=n))
+        for p in (0, 1, 2, math.inf):
+            sol = optimal_robust_error(d, eps=1.0, p=p, domain="support")
+            assert sol.error == pytest.approx(brute_force_support_error(d, eps=1.0, p=p))
+            assert not check_certificate(d, sol)
+
+
+def test_support_classifier_rejects_off_support_points():
+    d = FiniteDistribution([[0.0], [3.0]], [0, 1])
+    sol = optimal_robust_error(d, eps=1.0, p=2, domain="support")
+    assert sol.classifier.predict([[3.0], [0.0]]).tolist() == [1, 0]
+    assert sol.classifier.labeling.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="support point"):
+        sol.classifier.predict([[1.5]])
+
+
+def test_predict_is_defined_everywhere_and_checks_input():
+    d = FiniteDistribution([[0.0, 0.0], [4.0, 0.0]], [0, 1])
+    sol = optimal_robust_error(d, eps=1.0, p=1)
+    assert sol.classifier.predict([[1.0, 0.0], [3.0, 0.0], [100.0, -7.0]]).tolist() == [0, 1, 1]
+    with pytest.raises(ValueError, match="X"):
+        sol.classifier.predict([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="X"):
+        sol.classifier.predict([[np.nan, 0.0]])
+
+
+def test_mnist_size_smoke_two_labels():
+    # 300 points of dimension 784: flow result equals MILP result.
+    rng = np.random.default_rng(15)
+    x = rng.uniform(0, 1, size=(300, 784))
+    y = rng.integers(0, 2, size=300)
+    d = FiniteDistribution(x, y)
+    g = conflict_graph(d, eps=5.7, p=2)
+    assert 0 < g.n_edges < 300 * 300 / 2
+    a = optimal_robust_error(d, eps=5.7, p=2, graph=g)
+    b = optimal_robust_error(d, eps=5.7, p=2, graph=g, solver="milp")
+    assert a.solver == "flow" and a.error == pytest.approx(b.error)
+    assert g.is_independent(a.robust)
