@@ -87,7 +87,8 @@ def _add_train(sub: Any) -> None:
     g.add_argument("--momentum", type=_finite_number)
     g.add_argument("--weight-decay", type=_finite_number)
     g.add_argument("--lr-milestones", type=lambda s: tuple(int(m) for m in s.split(",") if m))
-    g.add_argument("--pgd-steps", type=int, help="default 10 (paper presets: 2.5*eps/step)")
+    g.add_argument("--pgd-steps", type=int,
+                   help="default 10; with only --pgd-step-size: 2.5*eps/step (paper)")
     g.add_argument("--pgd-step-size", type=_finite_number)
     g.add_argument("--no-random-start", dest="random_start", action="store_false", default=None)
     g.add_argument("--eps-start", type=_finite_number, help="iterative: first epoch's eps")
@@ -152,6 +153,8 @@ def _cmd_train(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         data["name"] = args.data
     explicit: dict[str, Any] = {k: getattr(args, k) for k in _CFG_ARGS
                                 if getattr(args, k) is not None}
+    if "pgd_step_size" in explicit and "pgd_steps" not in explicit:
+        explicit["pgd_steps"] = None  # step size alone: the paper's steps = 2.5 * eps / step
     explicit["data"] = data
     kwargs = apply_preset(args.preset, args.method, explicit)
     if "name" not in kwargs["data"]:
