@@ -508,9 +508,10 @@ def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
             dist_utils.all_reduce_sum(bad, ctx)
             if bad.item() > 0:
                 bar.close()
+                where = f" on rank {ctx.rank}" if ctx.world > 1 else ""
                 raise DivergenceError(
-                    f"training loss became {loss.item()} at epoch {epoch} (eps={eps:.4g}); "
-                    f"{ckpt_path} keeps epoch {epoch - 1}"
+                    f"training loss became non-finite ({loss.item()}{where}) at epoch {epoch} "
+                    f"(eps={eps:.4g}); {ckpt_path} keeps epoch {epoch - 1}"
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -544,8 +545,8 @@ def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
         done_now += 1
         last_epoch = epoch
         rise = (cfg.stop_on_rise is not None and len(history) >= 2
-                and detect_rise([r["train_adv_loss"] or r["train_loss"] for r in history],
-                                cfg.stop_on_rise))
+                and detect_rise([r["train_loss"] if r["train_adv_loss"] is None
+                                 else r["train_adv_loss"] for r in history], cfg.stop_on_rise))
         if rise:
             prev = history[-2]
             stopped = {"epoch": epoch, "eps": eps, "final_epoch": prev["epoch"],

@@ -122,7 +122,7 @@ def test_nan_loss_exit_2(capsys, tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_mod, "F", NaNF)
     one_line_error(capsys, ["train", *GAUSS, "--epochs", "1", "--out", str(tmp_path / "n")],
-                   "training loss became nan")
+                   "training loss became non-finite (nan)")
 
 
 @pytest.mark.skipif(not (MNIST_ROOT / "MNIST" / "raw").is_dir(), reason="offline MNIST absent")
