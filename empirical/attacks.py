@@ -9,7 +9,6 @@ train/eval mode is restored on exit.  The attacks run the model in eval mode.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -324,52 +323,113 @@ def transfer(source_model: nn.Module, target_model: nn.Module, x: torch.Tensor,
 
 
 def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
-               p: Any = math.inf, version: str = "standard", seed: int = 0,
-               lower: float = 0.0, upper: float = 1.0,
-               batch_size: int = 128) -> torch.Tensor:
-    """AutoAttack (Croce & Hein 2020) through ``torchattacks`` (optional dependency).
+               p: Any = math.inf, eps_step: float | None = None, targeted: bool = False,
+               lower: float | None = 0.0, upper: float | None = 1.0, batch_size: int = 128,
+               max_iter: int | None = None, seed: int = 0) -> torch.Tensor:
+    """AutoAttack through the Adversarial Robustness Toolbox (optional dependency).
 
-    Install with ``pip install torchattacks --no-deps`` (see docs); raises ``ImportError``
-    naming the extra when it is missing.  ``p`` must be 2 or inf; inputs must lie in
-    ``[lower, upper]`` (torchattacks assumes [0, 1]; other boxes are rescaled).
+    Parameters
+    ----------
+    model, x, y
+        As in :func:`pgd`.
+    eps : float
+        Finite radius.
+    p : {2, inf} or {"l2", "linf"}
+        The norm (ART's AutoAttack has no l0 version).
+    eps_step : float or None
+        Step of the PGD members of the ensemble; default ``eps / 4``.
+    targeted : bool
+        Also run the targeted attacks against every class.
+    lower, upper : float or None
+        Box, passed to ART as ``clip_values`` (both or neither).
+    batch_size : int
+        ART's batch size.
+    max_iter : int or None
+        ``None``: ART's standard ensemble and budgets (APGD-CE and APGD-DLR with 100
+        iterations and 5 random starts, DeepFool, Square with 5000 queries and 5 restarts;
+        slow on a CPU).  An int: the same members (APGD-DLR only for 3 or more classes) with
+        ``max_iter`` iterations, one random start, and ``max_iter`` Square queries.
+    seed : int
+        ART draws from numpy's global generator; it is seeded with ``seed`` for the call and
+        its previous state restored afterwards.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x_adv`` (ART's per-sample best over its ensemble), projected on the ball and box
+        to remove float rounding, and verified.
+
+    Notes
+    -----
+    Uses ``art.attacks.evasion.AutoAttack`` with its default ensemble (PGD, APGD-CE,
+    APGD-DLR, DeepFool, Square) around ``art.estimators.classification.PyTorchClassifier``.
+    Install with ``pip install 'optrobust[autoattack]'``.
 
     References
     ----------
     .. [1] Croce & Hein (2020), "Reliable evaluation of adversarial robustness with an
        ensemble of diverse parameter-free attacks".
+    .. [2] Nicolae et al. (2018), "Adversarial Robustness Toolbox v1.0.0" (the library the
+       source paper used for ZOO, Appendix C item 10).
     """
     try:
-        import torchattacks
+        from art.attacks.evasion import AutoAttack
+        from art.estimators.classification import PyTorchClassifier
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "autoattack needs the optional 'autoattack' extra: pip install "
-            "'optrobust[autoattack]' (torchattacks)") from exc
+            "autoattack needs the optional 'autoattack' extra (adversarial-robustness-"
+            "toolbox): pip install 'optrobust[autoattack]'") from exc
+    import numpy as np
+
+    _check_inputs(x, y)
     ball = LpBall(eps, p, lower, upper)
     if ball.p not in (2, math.inf) or not ball.bounded:
-        raise ValueError(f"p must be 2 or inf with a finite eps for autoattack; got p={p!r}")
-    _check_inputs(x, y)
-    scale = upper - lower
-    wrapped: Callable[[torch.Tensor], torch.Tensor] = _Rescaled(model, lower, scale)
-    norm = "Linf" if ball.p == math.inf else "L2"
+        raise ValueError(f"p must be 2 or inf and eps finite for autoattack; got p={p!r}, "
+                         f"eps={eps!r}")
+    if (lower is None) != (upper is None):
+        raise ValueError("lower and upper must both be given or both be None for autoattack")
+    batch_size = _check_positive_int(batch_size, "batch_size", 1)
     with _EvalMode(model):
-        n_classes = int(model(x[:1]).shape[1])
-        atk = torchattacks.AutoAttack(wrapped, norm=norm, eps=ball.eps / scale,
-                                      version=version, n_classes=n_classes, seed=seed)
-        outs = [atk((xb - lower) / scale, yb) * scale + lower
-                for xb, yb in zip(x.split(batch_size), y.split(batch_size), strict=True)]
-    x_adv = ball.project(torch.cat(outs).detach(), x.detach())
+        with torch.no_grad():
+            n_classes = int(model(x[:1]).shape[1])
+        param = next(model.parameters(), None)
+        on_gpu = param is not None and param.device.type == "cuda"
+        clf = PyTorchClassifier(
+            model=model, loss=nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]),
+            nb_classes=n_classes, clip_values=None if lower is None else (lower, upper),
+            device_type="gpu" if on_gpu else "cpu")
+        norm = np.inf if ball.p == math.inf else 2
+        step = eps_step or ball.eps / 4
+        members = None
+        if max_iter is not None:
+            max_iter = _check_positive_int(max_iter, "max_iter", 1)
+            from art.attacks.evasion import (
+                AutoProjectedGradientDescent,
+                DeepFool,
+                SquareAttack,
+            )
+
+            losses = ["cross_entropy"] + (["difference_logits_ratio"] if n_classes >= 3 else [])
+            members = [AutoProjectedGradientDescent(
+                estimator=clf, norm=norm, eps=ball.eps, eps_step=step, max_iter=max_iter,
+                targeted=False, nb_random_init=1, batch_size=batch_size, loss_type=loss,
+                verbose=False) for loss in losses]
+            members.append(DeepFool(classifier=clf, max_iter=max_iter, epsilon=1e-3,
+                                    nb_grads=min(10, n_classes), batch_size=batch_size,
+                                    verbose=False))
+            members.append(SquareAttack(estimator=clf, norm=norm, max_iter=max_iter,
+                                        eps=ball.eps, p_init=0.8, nb_restarts=1,
+                                        verbose=False))
+        atk = AutoAttack(estimator=clf, norm=norm, eps=ball.eps, eps_step=step,
+                         attacks=members, batch_size=batch_size, targeted=targeted)
+        state = np.random.get_state()  # noqa: NPY002 (ART uses the global generator)
+        try:
+            np.random.seed(seed)  # noqa: NPY002
+            out = atk.generate(x=x.detach().cpu().numpy(), y=y.detach().cpu().numpy())
+        finally:
+            np.random.set_state(state)  # noqa: NPY002
+    x_adv = ball.project(torch.as_tensor(out, dtype=x.dtype, device=x.device), x.detach())
     ball.check(x_adv, x)
     return x_adv
 
 
-class _Rescaled(nn.Module):
-    """``model(lower + scale * u)`` for inputs ``u`` in [0, 1]."""
-
-    def __init__(self, model: nn.Module, lower: float, scale: float) -> None:
-        super().__init__()
-        self.model = model
-        self.lower = lower
-        self.scale = scale
-
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        return self.model(self.lower + self.scale * u)
