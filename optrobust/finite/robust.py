@@ -126,7 +126,7 @@ def optimal_robust_error(dist: FiniteDistribution, *, eps: Any, p: Any,
         inputs and perturbations are the support points only.
     solver : {"auto", "flow", "maxsat", "milp", "brute"}
         ``"auto"``: max-flow for two labels (integer-proportional weights), else
-        MaxSAT (RC2).  ``"flow"`` needs <= 2 labels; ``"brute"`` needs n <= 20.
+        MILP (HiGHS).  ``"flow"`` needs <= 2 labels; ``"brute"`` needs n <= 20.
     rtol : float
         Tie tolerance of the distance comparisons (see :mod:`optrobust.finite.conflict`).
     graph : ConflictGraph, optional

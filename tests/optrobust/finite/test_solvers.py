@@ -71,13 +71,13 @@ def test_multiclass_maxsat_milp_brute_agree():
             assert max(errs.values()) - min(errs.values()) < 1e-12, errs
 
 
-def test_non_integer_weights_use_maxsat_and_milp():
+def test_non_integer_weights_use_milp_and_maxsat():
     d = FiniteDistribution([[0.0], [1.0], [5.0]], [0, 1, 1], [1.0, math.sqrt(2), 1.0])
     sol = optimal_robust_error(d, eps=0.5, p=2)
-    assert sol.solver == "maxsat"
+    assert sol.solver == "milp"
     want = 1.0 / (2 + math.sqrt(2))  # drop the pair at 0
     assert sol.error == pytest.approx(want, rel=1e-12)
-    assert optimal_robust_error(d, eps=0.5, p=2, solver="milp").error == pytest.approx(want)
+    assert optimal_robust_error(d, eps=0.5, p=2, solver="maxsat").error == pytest.approx(want)
     with pytest.raises(ValueError, match="flow"):
         optimal_robust_error(d, eps=0.5, p=2, solver="flow")
 
