@@ -162,3 +162,14 @@ def test_mnist_size_smoke_two_labels():
     b = optimal_robust_error(d, eps=5.7, p=2, graph=g, solver="milp")
     assert a.solver == "flow" and a.error == pytest.approx(b.error)
     assert g.is_independent(a.robust)
+
+
+def test_errata_threshold_two_eps_and_domains():
+    # docs/parts/finite-errata.md items 1-2: distance 1.5 > eps = 1 still forces a
+    # constant classifier on R (0.75 is in both balls); on the support it does not.
+    d = FiniteDistribution([[0.0], [1.5]], [1, -1])
+    assert optimal_robust_error(d, eps=1.0, p=2).error == 0.5
+    assert optimal_robust_error(d, eps=1.0, p=2, domain="support").error == 0.0
+    d = FiniteDistribution([[0.0], [2.0]], [0, 1])
+    assert optimal_robust_error(d, eps=1.0, p=2).error == 0.5
+    assert optimal_robust_error(d, eps=1.0, p=2, domain="support").error == 0.0
