@@ -1,0 +1,349 @@
+"""Learned vs optimal robust error: train, attack, and compare with the exact limit.
+
+For each budget ``eps`` of a grid and each training method (``adversarial``,
+``extended``, ``iterative``) a model is trained (or its finished checkpoint
+reused), attacked with a strong evaluation (PGD with restarts, plus
+AutoAttack when installed and applicable), and its adversarial test error is
+put next to the *optimal* robust error:
+
+* synthetic tasks (``gaussian-l2``, ``gaussian-linf``, ``bernoulli-l0``,
+  ``bernoulli-linf``): the exact population optimum from
+  :mod:`optrobust` (``GaussianModel`` / ``BernoulliModel``).  A learned error
+  *below* the optimum by more than sampling error (``z`` standard errors) is
+  impossible, so it is flagged: the attack is too weak, or the theory is wrong.
+* MNIST (``mnist-linf``, ``mnist-l2``, a binary pair by default): the exact
+  optimal robust error of the *empirical* test (and train) sample, computed by
+  :func:`optrobust.optimal_robust_error` -- no classifier has lower adversarial
+  error on that very sample -- and the Bernoulli-model limit (paper Remark 2:
+  l_inf eps = 0.5 for {0,1} pixels).
+
+Outputs in ``out``: ``results.json`` (``{"task", "rows": [...]}``),
+``results.md`` (a markdown table), ``results.png`` (learned and optimal error
+against eps, feasible eps marked) and one run directory per (eps, method).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from empirical.data import DataSpec, build_data
+from empirical.evaluate import evaluate, make_attack
+from empirical.train import TrainConfig, train
+
+__all__ = ["METHODS", "TASKS", "CompareTask", "compare", "optimal_errors", "write_report"]
+
+METHODS = ("adversarial", "extended", "iterative")
+
+
+@dataclass(frozen=True)
+class CompareTask:
+    """Defaults of one comparison task (everything can be overridden)."""
+
+    name: str
+    data: DataSpec
+    model: str
+    norm: str
+    eps_grid: tuple[float, ...]
+    epochs: int
+    batch_size: int = 128
+    lr: float = 1e-3
+    pgd_steps: int = 10
+    eval_steps: int = 50
+    eval_restarts: int = 3
+
+
+TASKS: dict[str, CompareTask] = {
+    "gaussian-l2": CompareTask(
+        "gaussian-l2",
+        DataSpec(name="gaussian", dim=10, distance=3.0, sigma=1.0, train_size=4000,
+                 test_size=2000),
+        "mlp", "l2", (0.25, 0.5, 1.0, 1.25), epochs=8),
+    "gaussian-linf": CompareTask(
+        "gaussian-linf",
+        DataSpec(name="gaussian", dim=10, distance=3.0, sigma=1.0, train_size=4000,
+                 test_size=2000),
+        "mlp", "linf", (0.1, 0.25, 0.5, 1.0), epochs=8),
+    "bernoulli-l0": CompareTask(
+        "bernoulli-l0",
+        DataSpec(name="bernoulli", dim=100, k=50, t=0.3, train_size=4000, test_size=2000),
+        "mlp", "l0", (2.0, 5.0, 10.0, 15.0), epochs=8),
+    "bernoulli-linf": CompareTask(
+        "bernoulli-linf",
+        DataSpec(name="bernoulli", dim=100, k=50, t=0.1, train_size=4000, test_size=2000),
+        "mlp", "linf", (0.25, 0.5, 0.9, 1.0), epochs=8),
+    "mnist-linf": CompareTask(
+        "mnist-linf",
+        DataSpec(name="mnist", classes=(3, 7), train_size=2000, test_size=1000),
+        "small-cnn", "linf", (0.1, 0.2, 0.3, 0.4), epochs=5),
+    "mnist-l2": CompareTask(
+        "mnist-l2",
+        DataSpec(name="mnist", classes=(3, 7), train_size=2000, test_size=1000),
+        "small-cnn", "l2", (1.0, 2.0, 3.0), epochs=5),
+}
+
+_P = {"l0": 0, "l2": 2, "linf": math.inf}
+
+
+def _flat(x: torch.Tensor) -> np.ndarray:
+    return x.reshape(len(x), -1).double().numpy()
+
+
+def optimal_errors(task: CompareTask, bundle: Any, eps: float) -> dict[str, Any]:
+    """The limits at ``eps``: ``optimal_error`` and, where defined, more columns.
+
+    Synthetic data: the exact population optimum of ``bundle.theory``.
+    MNIST: the exact optimum of the empirical test sample (and train sample),
+    binary pairs by max-flow, and the Bernoulli l_inf limit 0.5.
+    """
+    import optrobust as orb
+
+    p = _P[task.norm]
+    if bundle.theory is not None:
+        th = bundle.theory
+        return {
+            "optimal_error": float(th.robust_error(eps=eps, p=p)),
+            "bayes_error": float(th.bayes_error()),
+            "feasible_eps": float(th.feasible_eps(p)),
+            "optimal_kind": "population (exact)",
+        }
+    out: dict[str, Any] = {"optimal_kind": "empirical sample (exact)"}
+    for split in ("test", "train"):
+        ds = getattr(bundle, split)
+        x, y = ds.tensors
+        dist = orb.FiniteDistribution(_flat(x), y.numpy())
+        sol = orb.optimal_robust_error(dist, eps=eps, p=p, domain="continuous")
+        key = "optimal_error" if split == "test" else "optimal_error_train"
+        out[key] = float(sol.error)
+    if task.norm == "linf" and bundle.lower == 0.0 and bundle.upper == 1.0:
+        out["bernoulli_limit_eps"] = 0.5  # paper Remark 2: {0,1} pixels
+    return out
+
+
+def _run_dir(out: Path, eps: float, method: str) -> Path:
+    return out / f"eps={eps:g}" / method
+
+
+def _train_or_reuse(cfg: TrainConfig, run: Path, *, device: str, quiet: bool) -> Path:
+    ckpt = run / "checkpoint.pt"
+    if ckpt.exists():
+        from empirical.checkpoint import load_checkpoint
+
+        state = load_checkpoint(str(ckpt))
+        if int(state.get("epoch", 0)) >= cfg.epochs:
+            return ckpt
+        train(cfg, run, resume=True, device=device, quiet=quiet)
+        return ckpt
+    train(cfg, run, device=device, quiet=quiet)
+    return ckpt
+
+
+def compare(
+    task: str | CompareTask,
+    out: str | Path,
+    *,
+    eps_grid: Sequence[float] | None = None,
+    methods: Sequence[str] = METHODS,
+    seed: int = 0,
+    device: str = "cpu",
+    epochs: int | None = None,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    data_root: str | None = None,
+    eval_steps: int | None = None,
+    eval_restarts: int | None = None,
+    use_autoattack: bool = True,
+    z: float = 3.0,
+    quiet: bool = True,
+) -> dict[str, Any]:
+    """Train and evaluate every (eps, method), then write the report.
+
+    Parameters
+    ----------
+    task : str or CompareTask
+        One of :data:`TASKS` (or a custom task).
+    out : path
+        Output directory (runs are reused when already finished).
+    eps_grid, methods, seed, device, epochs, train_size, test_size, data_root
+        Overrides of the task's defaults.
+    eval_steps, eval_restarts : int
+        PGD evaluation strength.
+    use_autoattack : bool
+        Add AutoAttack to the evaluation when installed (l_inf and l2 only).
+    z : float
+        A learned error below ``optimal_error - z * se`` is flagged.
+
+    Returns
+    -------
+    dict
+        ``{"task", "rows": [...]}`` as written to ``results.json``.
+    """
+    if isinstance(task, str):
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+        task = TASKS[task]
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"methods must be among {', '.join(METHODS)}, got {m!r}")
+    grid = tuple(sorted(float(e) for e in (eps_grid or task.eps_grid)))
+    if not grid or any(not math.isfinite(e) or e <= 0 for e in grid):
+        raise ValueError(f"eps_grid must be finite budgets > 0, got {eps_grid!r}")
+    if task.norm == "l0" and any(not float(e).is_integer() for e in grid):
+        raise ValueError("eps_grid must be integers (changed pixels) for an l0 task")
+    data = task.data
+    overrides = {k: v for k, v in (("train_size", train_size), ("test_size", test_size),
+                                   ("data_root", data_root)) if v is not None}
+    data = replace(data, seed=seed, **overrides)
+    n_epochs = epochs or task.epochs
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    bundle = build_data(data)
+    x_test, y_test = bundle.test.tensors
+    base = TrainConfig(data=data, model=task.model, method="adversarial", eps=grid[0],
+                       norm=task.norm, epochs=n_epochs, batch_size=task.batch_size, lr=task.lr,
+                       pgd_steps=task.pgd_steps, seed=seed)
+    steps = eval_steps or task.eval_steps
+    restarts = eval_restarts or task.eval_restarts
+    rows: list[dict[str, Any]] = []
+    prev_adv: Path | None = None
+    std_ckpt: Path | None = None
+    for eps in grid:
+        limits = optimal_errors(task, bundle, eps)
+        adv_ckpt: Path | None = None
+        for method in methods:
+            t0 = time.perf_counter()
+            run = _run_dir(out, eps, method)
+            if method == "adversarial":
+                cfg = replace(base, method="adversarial", eps=eps)
+            elif method == "iterative":
+                cfg = replace(base, method="iterative", eps=eps, eps_start=0.0)
+            else:  # extended: from the adversarial model at the previous budget
+                init = prev_adv
+                if init is None:
+                    if std_ckpt is None:
+                        std_cfg = replace(base, method="standard", eps=0.0)
+                        std_ckpt = _train_or_reuse(std_cfg, out / "standard", device=device,
+                                                   quiet=quiet)
+                    init = std_ckpt
+                cfg = replace(base, method="extended", eps=eps, init_from=str(init),
+                              epochs=max(1, n_epochs // 2))
+            ckpt = _train_or_reuse(cfg, run, device=device, quiet=quiet)
+            if method == "adversarial":
+                adv_ckpt = ckpt
+            row = _evaluate_row(task, ckpt, bundle, x_test, y_test, eps=eps, steps=steps,
+                                restarts=restarts, use_autoattack=use_autoattack, seed=seed)
+            row.update(limits)
+            row.update({"task": task.name, "eps": eps, "method": method,
+                        "epochs": cfg.epochs, "seconds": round(time.perf_counter() - t0, 2),
+                        "run": str(run)})
+            row["below_optimum"] = bool(
+                row["learned_error"] < row["optimal_error"] - z * max(row["se"], 1e-12)
+            )
+            rows.append(row)
+        if adv_ckpt is not None:
+            prev_adv = adv_ckpt
+    result = {"task": task.name, "norm": task.norm, "z": z, "rows": rows}
+    write_report(result, out)
+    return result
+
+
+def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoattack,
+                  seed) -> dict[str, Any]:
+    from empirical.evaluate import load_run
+
+    loaded = load_run(str(ckpt))
+    box = {"lower": bundle.lower, "upper": bundle.upper}
+    attacks = {"pgd": make_attack("pgd", eps=eps, norm=task.norm, steps=steps,
+                                  restarts=restarts, seed=seed, **box)}
+    if use_autoattack and task.norm in ("linf", "l2"):
+        try:
+            import empirical.attacks as A
+
+            if getattr(A, "autoattack_available", lambda: False)():
+                attacks["autoattack"] = make_attack("autoattack", eps=eps, norm=task.norm, **box)
+        except ImportError:  # pragma: no cover - optional extra
+            pass
+    res = evaluate(loaded.model, x, y, attacks)
+    n = int(res.n)
+    err = 1.0 - float(res.robust_accuracy)
+    return {
+        "learned_error": err,
+        "learned_clean_error": 1.0 - float(res.clean_accuracy),
+        "per_attack_error": {k: 1.0 - float(v) for k, v in res.per_attack.items()},
+        "n_test": n,
+        "se": math.sqrt(max(err * (1 - err), 1.0 / n) / n),
+        "attacks": sorted(attacks),
+    }
+
+
+def write_report(result: dict[str, Any], out: str | Path) -> None:
+    """Write ``results.json``, ``results.md`` and ``results.png`` into ``out``."""
+    out = Path(out)
+    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    rows = result["rows"]
+    lines = [
+        f"# {result['task']}: learned vs optimal adversarial error ({result['norm']})",
+        "",
+        "| eps | method | optimal error | learned error (± se) | clean error | n_test | flag |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        flag = "BELOW OPTIMUM" if r["below_optimum"] else ""
+        lines.append(
+            f"| {r['eps']:g} | {r['method']} | {r['optimal_error']:.4f} | "
+            f"{r['learned_error']:.4f} ± {r['se']:.4f} | {r['learned_clean_error']:.4f} | "
+            f"{r['n_test']} | {flag} |"
+        )
+    if rows:
+        lines += ["", f"Optimal error: {rows[0]['optimal_kind']}."]
+        if "feasible_eps" in rows[0]:
+            lines.append(f"Feasible eps (optimum reaches 1/2): {rows[0]['feasible_eps']:g}.")
+        if "bernoulli_limit_eps" in rows[0]:
+            lines.append("Bernoulli-model l_inf limit for {0,1} pixels: eps = 0.5 (Remark 2).")
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    _plot(result, out / "results.png")
+
+
+def _plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["rows"]
+    if not rows:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    eps = sorted({r["eps"] for r in rows})
+    opt = [next(r["optimal_error"] for r in rows if r["eps"] == e) for e in eps]
+    ax.plot(eps, opt, "k-", lw=2.5, label="optimal (no classifier does better)")
+    if "optimal_error_train" in rows[0]:
+        opt_tr = [next(r["optimal_error_train"] for r in rows if r["eps"] == e) for e in eps]
+        ax.plot(eps, opt_tr, "k:", lw=1.5, label="optimal on the train sample")
+    markers = {"adversarial": "o", "extended": "s", "iterative": "^"}
+    for m in sorted({r["method"] for r in rows}):
+        rs = sorted((r for r in rows if r["method"] == m), key=lambda r: r["eps"])
+        ax.errorbar([r["eps"] for r in rs], [r["learned_error"] for r in rs],
+                    yerr=[2 * r["se"] for r in rs], marker=markers.get(m, "o"), capsize=3,
+                    label=f"learned: {m}")
+    fe = rows[0].get("feasible_eps", rows[0].get("bernoulli_limit_eps"))
+    if fe is not None and math.isfinite(fe):
+        ax.axvline(fe, color="crimson", ls="--", lw=1, label=f"feasible eps = {fe:g}")
+    ax.axhline(0.5, color="grey", ls=":", lw=0.8)
+    ax.set_xlabel(f"{result['norm']} budget eps")
+    ax.set_ylabel("adversarial test error")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"{result['task']}: learned vs optimal robust error")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
