@@ -124,6 +124,29 @@ def _rows_per_chunk(m: int, d: int, chunk_bytes: int) -> int:
     return max(1, int(chunk_bytes // (8 * max(1, m) * (1 if d < 64 else 2))))
 
 
+_SCREEN_COLS = 48
+
+
+def _linf_within(blk: np.ndarray, b: np.ndarray, t: float,
+                 screen: np.ndarray | None) -> np.ndarray:
+    """``max_k |blk[r, k] - b[c, k]| <= t`` for every (r, c).
+
+    With ``screen`` (a few high-variance coordinates), the max over those
+    coordinates is a lower bound of the full max; pairs it already puts above
+    ``t`` are decided, and only the survivors get the full computation.
+    """
+    if screen is None:
+        return cdist(blk, b, metric="chebyshev") <= t
+    out = cdist(blk[:, screen], b[:, screen], metric="chebyshev") <= t
+    r, c = np.nonzero(out)
+    if r.size > 0.05 * out.size:
+        return cdist(blk, b, metric="chebyshev") <= t
+    for s in range(0, r.size, 4096):
+        rr, cc = r[s:s + 4096], c[s:s + 4096]
+        out[rr, cc] = np.max(np.abs(blk[rr] - b[cc]), axis=1) <= t
+    return out
+
+
 def _within(a: np.ndarray, b: np.ndarray, p: float, thr: float, rtol: float,
             chunk_bytes: int = _CHUNK_BYTES):
     """Yield ``(rows_offset, bool block)`` with ``block[r, c] = dist(a[r], b[c]) <= thr``.
@@ -136,6 +159,9 @@ def _within(a: np.ndarray, b: np.ndarray, p: float, thr: float, rtol: float,
     if p == 2:
         bn = np.einsum("ij,ij->i", b, b)
         t2 = (thr * (1.0 + rtol)) ** 2
+    screen = None
+    if p == math.inf and d > 2 * _SCREEN_COLS:
+        screen = np.sort(np.argsort(-np.var(b, axis=0), kind="stable")[:_SCREEN_COLS])
     for s in range(0, a.shape[0], step):
         blk = a[s:s + step]
         if p == 0:
@@ -144,7 +170,7 @@ def _within(a: np.ndarray, b: np.ndarray, p: float, thr: float, rtol: float,
         elif p == 1:
             out = cdist(blk, b, metric="cityblock") <= thr * (1.0 + rtol)
         elif p == math.inf:
-            out = cdist(blk, b, metric="chebyshev") <= thr * (1.0 + rtol)
+            out = _linf_within(blk, b, thr * (1.0 + rtol), screen)
         else:
             an = np.einsum("ij,ij->i", blk, blk)
             sq = an[:, None] + bn[None, :] - 2.0 * (blk @ b.T)

@@ -118,3 +118,21 @@ def test_networkx_view():
     nxg = g.to_networkx()
     assert sorted(nxg.edges) == [(0, 1)] and nxg.nodes[2]["label"] == 1
     assert g.is_independent([True, False, True]) and not g.is_independent([True, True, False])
+
+
+@pytest.mark.parametrize("eps", [0.2, 0.35, 0.45, 0.5])
+def test_linf_high_dimension_screening_matches_direct(eps):
+    # d = 200 > 96 triggers the coordinate screening; compare with numpy directly,
+    # with some pairs constructed to be at exactly 2 eps (a tie) in one coordinate.
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 1, size=(80, 200)) * 0.5
+    x[40:] = x[:40] + rng.uniform(-0.4, 0.4, size=(40, 200)) * 0.5
+    x[79] = x[0]
+    x[79, 5] = x[0, 5] + 2 * eps  # exact tie in one coordinate (others closer)
+    y = np.array([0] * 40 + [1] * 40)
+    d = FiniteDistribution(x, y)
+    got = conflict_graph(d, eps=eps, p=math.inf).edges.tolist()
+    want = [[i, j] for i in range(40) for j in range(40, 80)
+            if np.max(np.abs(x[i] - x[j])) <= 2 * eps * (1 + 1e-9)]
+    assert got == want
+    assert [0, 79] in got
