@@ -9,7 +9,8 @@ optimal-robust-classifier problem.
 
 Three exact solvers are offered and checked against each other in the tests:
 
-* ``"sat"`` -- weighted partial MaxSAT solved by python-sat's RC2: one variable
+* ``"sat"`` -- weighted partial MaxSAT solved by python-sat's RC2 (with
+  at-most-one detection, core exhaustion and core minimization): one variable
   per vertex, a hard clause ``(not x_u or not x_v)`` per edge of ``G^2``, a soft
   unit clause ``x_u`` of weight 1 per vertex;
 * ``"networkx"`` -- a maximum clique of the complement of ``G^2``
@@ -138,7 +139,9 @@ def _solve_sat(graph: nx.Graph) -> set:
         wcnf.append([-pool.id(("v", a)), -pool.id(("v", b))])
     for v in graph.nodes():
         wcnf.append([pool.id(("v", v))], weight=1)
-    with RC2(wcnf) as rc2:
+    # adapt: detect the at-most-one structure of the soft clauses (each closed
+    # neighbourhood is a clique of G^2); exhaust/minz: smaller cores.
+    with RC2(wcnf, adapt=True, exhaust=True, minz=True) as rc2:
         model = rc2.compute()
     if model is None:  # pragma: no cover - the all-false assignment satisfies the hard part
         raise RuntimeError("RC2 reported the hard clauses unsatisfiable")
