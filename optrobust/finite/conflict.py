@@ -209,17 +209,26 @@ def _continuous_edges(dist: FiniteDistribution, eps: float, p: float, rtol: floa
         for s, blk in _within(x[ia], xb, p, thr, rtol, chunk_bytes):
             r, c = np.nonzero(blk)
             if r.size:
-                parts.append(np.stack([ia[s + r], rest[c]], axis=1))
-    return _normalize_edges(parts)
+                parts.append(_edge_keys(ia[s + r], rest[c], dist.n))
+    return _edges_from_keys(parts, dist.n)
 
 
-def _normalize_edges(parts: list) -> np.ndarray:
+def _edge_keys(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """Encode undirected edges as ``min * n + max`` (int64)."""
+    i = i.astype(np.int64)
+    j = j.astype(np.int64)
+    return np.minimum(i, j) * n + np.maximum(i, j)
+
+
+def _edges_from_keys(parts: list, n: int) -> np.ndarray:
+    """Sorted, de-duplicated ``(m, 2)`` edge array from lists of keys."""
     if not parts:
         return np.empty((0, 2), dtype=np.int64)
-    e = np.concatenate(parts).astype(np.int64)
-    e = np.sort(e, axis=1)
-    order = np.lexsort((e[:, 1], e[:, 0]))
-    return e[order]
+    keys = np.unique(np.concatenate(parts))
+    out = np.empty((keys.size, 2), dtype=np.int64)
+    np.floor_divide(keys, n, out=out[:, 0])
+    np.subtract(keys, out[:, 0] * n, out=out[:, 1])
+    return out
 
 
 def support_points(dist: FiniteDistribution) -> tuple[np.ndarray, np.ndarray]:
@@ -268,7 +277,7 @@ def _support_edges(dist: FiniteDistribution, eps: float, p: float, rtol: float,
     pair_share = (onehot @ share @ onehot.T).tocoo()
     i, j = pair_share.row, pair_share.col
     keep = (i < j) & (dist.labels[i] != dist.labels[j])
-    return _normalize_edges([np.stack([i[keep], j[keep]], axis=1)])
+    return _edges_from_keys([_edge_keys(i[keep], j[keep], n)], n)
 
 
 def conflict_graph(dist: FiniteDistribution, *, eps: Any, p: Any,
