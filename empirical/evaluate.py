@@ -26,9 +26,9 @@ import torch
 from torch import nn
 
 from empirical.checkpoint import load_checkpoint
+from empirical.config import NORMS
 from empirical.data import build_data
 from empirical.models import build_model
-from empirical.presets import NORMS
 
 __all__ = ["ATTACKS", "EvalResult", "LoadedRun", "evaluate", "load_run", "make_attack"]
 

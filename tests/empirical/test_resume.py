@@ -79,7 +79,8 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
             time.sleep(0.02)
         assert ckpt.exists(), proc.stderr.read().decode() if proc.poll() is not None else ""
         t_first = time.monotonic()
-        time.sleep(0.2)  # inside epoch 2 (an epoch takes about a second)
+        while time.monotonic() - t_first < 0.2:  # inside epoch 2 (an epoch takes ~1 s)
+            assert load_checkpoint(ckpt)["epoch"] >= 1  # readable at any instant
         assert proc.poll() is None, "run finished before it could be killed; make it longer"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
@@ -89,8 +90,9 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
             proc.wait()
     assert time.monotonic() - t_first < 30
     st = load_checkpoint(ckpt)  # loads: never a torn file
-    assert st["epoch"] == 1
-    assert len(read_jsonl(out / "metrics.jsonl")) == 1
+    assert st["epoch"] in (1, 2)  # 1 unless the machine ran epoch 2 within 0.2 s
+    # metrics.jsonl is written right after the checkpoint: at most one row behind it
+    assert len(read_jsonl(out / "metrics.jsonl")) in (st["epoch"] - 1, st["epoch"])
     res = subprocess.run(args + [str(out), "--resume"], cwd=ROOT, env=env,
                          capture_output=True, timeout=120)
     assert res.returncode == 0, res.stderr.decode()
