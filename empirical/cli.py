@@ -133,7 +133,50 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _add_train(sub)
     _add_evaluate(sub)
+    _add_compare(sub)
     return parser
+
+
+def _add_compare(sub: Any) -> None:
+    p = sub.add_parser("compare", help="learned vs exact optimal robust error over an eps grid")
+    p.add_argument("--task", required=True,
+                   help="gaussian-l2, gaussian-linf, bernoulli-l0, bernoulli-linf, "
+                        "mnist-linf or mnist-l2")
+    p.add_argument("--eps-grid", default=None, help="comma-separated budgets (default: task's)")
+    p.add_argument("--out", required=True, help="output directory (finished runs are reused)")
+    p.add_argument("--methods", default="adversarial,extended,iterative")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=None, help="override the task's epochs")
+    p.add_argument("--train-size", type=int, default=None)
+    p.add_argument("--test-size", type=int, default=None)
+    p.add_argument("--data-root", default=None, help="MNIST root (default ../shared/data)")
+    p.add_argument("--steps", type=int, default=None, help="PGD evaluation steps")
+    p.add_argument("--restarts", type=int, default=None, help="PGD evaluation restarts")
+    p.add_argument("--no-autoattack", action="store_true", help="PGD only")
+    _add_common(p)
+    p.set_defaults(func=_cmd_compare)
+
+
+def _cmd_compare(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from pathlib import Path
+
+    from empirical.compare import compare
+
+    grid = None
+    if args.eps_grid is not None:
+        try:
+            grid = [_finite_number(t) for t in args.eps_grid.split(",") if t.strip()]
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(f"--eps-grid: {exc}") from None
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    res = compare(args.task, args.out, eps_grid=grid, methods=methods, seed=args.seed,
+                  device=args.device, epochs=args.epochs, train_size=args.train_size,
+                  test_size=args.test_size, data_root=args.data_root, eval_steps=args.steps,
+                  eval_restarts=args.restarts, use_autoattack=not args.no_autoattack,
+                  quiet=args.quiet)
+    text = (Path(args.out) / "results.md").read_text()
+    text += f"\nwritten: {args.out}/results.json, results.md, results.png\n"
+    return res, text
 
 
 _DATA_ARGS = ("data_root", "download", "train_size", "test_size", "binarize", "classes",

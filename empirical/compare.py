@@ -264,13 +264,10 @@ def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoatt
     attacks = {"pgd": make_attack("pgd", eps=eps, norm=task.norm, steps=steps,
                                   restarts=restarts, seed=seed, **box)}
     if use_autoattack and task.norm in ("linf", "l2"):
-        try:
-            import empirical.attacks as A
+        import importlib.util
 
-            if getattr(A, "autoattack_available", lambda: False)():
-                attacks["autoattack"] = make_attack("autoattack", eps=eps, norm=task.norm, **box)
-        except ImportError:  # pragma: no cover - optional extra
-            pass
+        if importlib.util.find_spec("art") is not None:  # the optional 'autoattack' extra
+            attacks["autoattack"] = make_attack("autoattack", eps=eps, norm=task.norm, **box)
     res = evaluate(loaded.model, x, y, attacks)
     n = int(res.n)
     err = 1.0 - float(res.robust_accuracy)
