@@ -224,7 +224,9 @@ def _edges_from_keys(parts: list, n: int) -> np.ndarray:
     """Sorted, de-duplicated ``(m, 2)`` edge array from lists of keys."""
     if not parts:
         return np.empty((0, 2), dtype=np.int64)
-    keys = np.unique(np.concatenate(parts))
+    keys = np.sort(np.concatenate(parts))  # np.unique's hash path is slow on 10^7 keys
+    if keys.size > 1:
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
     out = np.empty((keys.size, 2), dtype=np.int64)
     np.floor_divide(keys, n, out=out[:, 0])
     np.subtract(keys, out[:, 0] * n, out=out[:, 1])
