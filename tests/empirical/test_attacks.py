@@ -77,7 +77,9 @@ def test_unbounded_pgd_drives_accuracy_to_zero(gaussian_bundle, gaussian_mlp):
     assert _acc(gaussian_mlp, x, y) > 0.85
     x_adv = pgd(gaussian_mlp, x, y, eps=math.inf, p=2, steps=30, step_size=1.0,
                 generator=_gen())
-    assert _acc(gaussian_mlp, x_adv, y) == 0.0
+    # ~0 rather than exactly 0: a ReLU network can have regions with constant logits (all
+    # units off), where every gradient attack stalls; this seeded case reaches 0.
+    assert _acc(gaussian_mlp, x_adv, y) <= 0.01
 
 
 @pytest.mark.parametrize("p", [math.inf, 2])
