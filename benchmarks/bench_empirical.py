@@ -11,7 +11,7 @@
 Usage::
 
     python benchmarks/bench_empirical.py [--threads 2] [--batch 256] [--repeats 3]
-        [--data-root ../shared/data] [--skip-train] [--skip-art] [--train-size 10000]
+        [--data-root ../shared/data] [--skip-train] [--skip-art] [--skip-pgd] [--train-size 10000]
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ def bench_train(args):
         t0 = time.perf_counter()
         result = train(cfg, out, device="cpu", quiet=True)
         wall = time.perf_counter() - t0
-    row = result.final() or {}
+    final = result.final
+    row = (final() if callable(final) else final) or {}
     print(f"One adversarial-training epoch, MNIST {args.train_size} train images, small-cnn, eps 0.3, "
           f"15-step PGD (empirical.train.train), {torch.get_num_threads()} threads:")
     print(f"  wall {wall:.1f} s (incl. data loading and evaluating 500 test images); "
@@ -132,13 +133,15 @@ def main() -> None:
     ap.add_argument("--data-root", type=Path, default=DEFAULT_ROOT)
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--skip-art", action="store_true")
+    ap.add_argument("--skip-pgd", action="store_true")
     ap.add_argument("--train-size", type=int, default=10000)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     bundle = build_data(DataSpec(name="mnist", data_root=str(args.data_root), train_size=100,
                                  test_size=args.batch, seed=0))
     x, y = bundle.test.tensors
-    bench_pgd(args, x, y)
+    if not args.skip_pgd:
+        bench_pgd(args, x, y)
     if not args.skip_train:
         bench_train(args)
 
