@@ -256,7 +256,7 @@ def compare(
 
 
 def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoattack,
-                  seed) -> dict[str, Any]:
+                  seed, autoattack_max_iter: int = 20) -> dict[str, Any]:
     from empirical.evaluate import load_run
 
     loaded = load_run(str(ckpt))
@@ -266,8 +266,18 @@ def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoatt
     if use_autoattack and task.norm in ("linf", "l2"):
         import importlib.util
 
-        if importlib.util.find_spec("art") is not None:  # the optional 'autoattack' extra
-            attacks["autoattack"] = make_attack("autoattack", eps=eps, norm=task.norm, **box)
+        # The optional 'autoattack' extra (ART); its Square member needs image-shaped inputs,
+        # and its full budget takes minutes per batch on a CPU: a reduced budget is used.
+        if importlib.util.find_spec("art") is not None and x.dim() == 4:
+            from empirical.attacks import autoattack
+
+            p = _P[task.norm]
+
+            def aa(model, xb, yb):
+                return autoattack(model, xb, yb, eps=eps, p=p, max_iter=autoattack_max_iter,
+                                  seed=seed, **box)
+
+            attacks["autoattack"] = aa
     res = evaluate(loaded.model, x, y, attacks)
     n = int(res.n)
     err = 1.0 - float(res.robust_accuracy)
