@@ -46,7 +46,7 @@ def main() -> None:
     for k, t, eps in [(10**6, 0.001, 500), (10**6, 0.01, 5000), (10**6, 0.3, 250_000)]:
         b = BernoulliModel.symmetric(k, t)
         ours = best_of(lambda b=b, eps=eps: b.robust_solution(eps=eps, p=0))
-        base = best_of(lambda k=k: stats.binom.cdf(np.arange(k + 1), k, 0.5 - t))
+        base = best_of(lambda k=k, t=t: stats.binom.cdf(np.arange(k + 1), k, 0.5 - t))
         err = float(b.robust_error(eps=eps, p=0))
         print(f"k={k:>8} t={t:<6} eps={eps:<7} robust error={err:.6g}  ours {ours*1e3:8.1f} ms  "
               f"cdf pass {base*1e3:8.1f} ms  ratio {ours/base:5.2f}x (goal <= 5x)")
@@ -65,7 +65,7 @@ def main() -> None:
         t, eps = 0.1, k // 20
         b = BernoulliModel.symmetric(k, t)
         ours = best_of(lambda b=b, eps=eps: b.robust_solution(eps=eps, p=0))
-        naive = best_of(lambda k=k, eps=eps: naive_paper_min(k, t, eps), repeat=1)
+        naive = best_of(lambda k=k, t=t, eps=eps: naive_paper_min(k, t, eps), repeat=1)
         agree = math.isclose(naive_paper_min(k, t, eps), float(b.robust_error(eps=eps, p=0)),
                              rel_tol=1e-9, abs_tol=1e-15)
         print(f"k={k:>6} eps={eps:<5} naive {naive*1e3:9.1f} ms  ours {ours*1e3:7.2f} ms  "
