@@ -98,12 +98,17 @@ def test_l0_matches_milp_over_all_classifiers(k, t):
         assert math.isclose(float(b.robust_error(eps=eps, p=0)), oracle, abs_tol=1e-9), (k, t, eps)
 
 
-def test_l0_milp_k6_and_noneffective_dims():
+def test_l0_milp_k6_k7_and_noneffective_dims():
     for t in (0.05, 0.25, 0.45):
         b = BernoulliModel.symmetric(6, t)
         for eps in (1, 2, 3):
             assert math.isclose(float(b.robust_error(eps=eps, p=0)),
                                 milp_all_classifiers_l0(6, t, eps), abs_tol=1e-9)
+    # k = 7 (128 cube points, every classifier): eps near k and t in {0, 1/2} included.
+    for t, eps in ((0.0, 3), (0.2, 1), (0.2, 3), (0.5, 3), (0.5, 4), (0.35, 7)):
+        b = BernoulliModel.symmetric(7, t)
+        assert math.isclose(float(b.robust_error(eps=eps, p=0)),
+                            milp_all_classifiers_l0(7, t, eps), abs_tol=1e-9), (t, eps)
     # d = 4 with k = 2: the two non-effective pixels change nothing.
     b = BernoulliModel.symmetric(2, 0.3, d=4)
     for eps in (0, 1, 2):
