@@ -121,6 +121,10 @@ def _add_evaluate(sub: Any) -> None:
     p.add_argument("--test-size", type=int, help="override the run's test-set size")
     p.add_argument("--data-root", help="override the run's data root")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checklist", action="store_true",
+                   help="run the Appendix C sanity checks instead (PASS/FAIL/SKIP table)")
+    p.add_argument("--autoattack", choices=("auto", "off", "on"), default="auto",
+                   help="checklist: AutoAttack gap check (auto: ART installed and images)")
     _add_common(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -134,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_evaluate(sub)
     _add_compare(sub)
+    _add_landscape(sub)
     return parser
 
 
@@ -177,6 +182,129 @@ def _cmd_compare(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     text = (Path(args.out) / "results.md").read_text()
     text += f"\nwritten: {args.out}/results.json, results.md, results.png\n"
     return res, text
+
+
+def _add_landscape(sub: Any) -> None:
+    p = sub.add_parser("landscape", help="loss along init->final weights, input loss surface, "
+                                         "saliency maps (PNGs + landscape.json)")
+    p.add_argument("--checkpoint", required=True, help="the trained run's checkpoint.pt")
+    p.add_argument("--init-from", metavar="CKPT",
+                   help="weights at alpha=0 (default: the run's own initial weights)")
+    p.add_argument("--eps", required=True,
+                   help="comma list of budgets, e.g. 0.3,0.4 (interpolation: each; surface: "
+                        "the largest; saliency at the smallest, perturbation at the largest)")
+    p.add_argument("--norm", choices=("l0", "l2", "linf"), help="default: the run's norm")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--kind", default="interpolation,surface,saliency")
+    p.add_argument("--compare", default="", metavar="CKPT2,CKPT3",
+                   help="more checkpoints shown in the surface and saliency plots")
+    p.add_argument("--alphas", type=int, default=21, help="points on the weight segment")
+    p.add_argument("--samples", type=int, default=512, help="training samples (interpolation)")
+    p.add_argument("--steps", type=int, default=20, help="PGD steps")
+    p.add_argument("--grid", type=int, default=21, help="surface points per axis")
+    p.add_argument("--extent", type=_finite_number, default=1.0,
+                   help="surface axes span +-extent*eps (the paper's MNIST plots: 0.5)")
+    p.add_argument("--index", type=int, default=0, help="first test sample shown")
+    p.add_argument("--images", type=int, default=2, help="test samples in the saliency plot")
+    p.add_argument("--seed", type=int, default=0)
+    _add_common(p)
+    p.set_defaults(func=_cmd_landscape)
+
+
+def _cmd_landscape(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from pathlib import Path
+
+    from empirical import landscape as land
+    from empirical._distributed import _resolve_device
+    from empirical.checkpoint import load_checkpoint, write_json
+    from empirical.evaluate import load_run
+    from empirical.models import build_model
+
+    kinds = [k.strip() for k in args.kind.split(",") if k.strip()]
+    if not kinds or set(kinds) - {"interpolation", "surface", "saliency"}:
+        raise ValueError("--kind must be a comma list of interpolation, surface, saliency")
+    try:
+        eps = [_finite_number(t) for t in args.eps.split(",") if t.strip()]
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"--eps: {exc}") from None
+    if not eps or min(eps) < 0:
+        raise ValueError("--eps must list budgets >= 0, e.g. 0.3,0.4")
+    for name, low in (("alphas", 2), ("samples", 1), ("steps", 1), ("grid", 2), ("images", 1),
+                      ("index", 0)):
+        if getattr(args, name) < low:
+            raise ValueError(f"--{name} must be an integer >= {low}")
+    if args.extent <= 0:
+        raise ValueError("--extent must be > 0")
+    device = _resolve_device(args.device, 0)
+    run = load_run(args.checkpoint, device=device)
+    b, norm = run.bundle, args.norm or run.config["norm"]
+    if "surface" in kinds and norm == "l0":
+        raise ValueError("--kind surface needs --norm l2 or linf, not l0")
+    models: dict[str, Any] = {}
+    for path, r in [(args.checkpoint, run)] + [
+            (c, None) for c in args.compare.split(",") if c.strip()]:
+        r = r or load_run(path.strip(), device=device)
+        if tuple(r.bundle.input_shape) != tuple(b.input_shape):
+            raise ValueError(f"--compare: {path} has inputs {tuple(r.bundle.input_shape)}, "
+                             f"the checkpoint {tuple(b.input_shape)}")
+        name = f"{Path(path).parent.name}: {r.config['method']} eps={r.config['eps']:.3g}"
+        models[name if name not in models else f"{name} #{len(models)}"] = r.model
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    payload: dict[str, Any] = {"checkpoint": args.checkpoint, "eps": eps, "norm": norm,
+                               "kinds": kinds, "files": []}
+    lines = []
+    x_test, y_test = b.test.tensors
+    if args.index >= len(x_test):
+        raise ValueError(f"--index must be < the test-set size {len(x_test)}")
+    if "interpolation" in kinds:
+        theta0 = (load_checkpoint(args.init_from)["model"] if args.init_from
+                  else land.initial_state(args.checkpoint))
+        x, y = (t[: args.samples].to(device) for t in b.train.tensors)
+        curve = land.interpolation_curve(
+            theta0, load_checkpoint(args.checkpoint)["model"],
+            lambda: build_model(run.config["model"], input_shape=tuple(b.input_shape),
+                                num_classes=b.num_classes),
+            x, y, eps_list=eps, norm=norm, alphas=args.alphas, steps=args.steps,
+            lower=b.lower, upper=b.upper, seed=args.seed)
+        src = args.init_from or ("init_from of the run" if run.config.get("init_from")
+                                 else "seed-rebuilt initial weights")
+        land.plot_interpolation(curve, out / "interpolation.png",
+                                title=f"{next(iter(models))}\nfrom {src} to final weights")
+        payload["interpolation"] = {**curve, "init": src}
+        payload["files"].append(str(out / "interpolation.png"))
+        ends = ", ".join(f"eps={e:.3g}: {v[0]:.3f} -> {v[-1]:.3f}"
+                         for e, v in curve["adv_loss"].items())
+        lines.append(f"interpolation ({args.alphas} points, n={len(x)}): {ends}")
+    if "surface" in kinds:
+        e, i = max(eps), args.index
+        surf = {n: land.input_loss_surface(m, x_test[i].to(device), int(y_test[i]), eps=e,
+                                           grid=args.grid, norm=norm, extent=args.extent,
+                                           lower=b.lower, upper=b.upper, seed=args.seed)
+                for n, m in models.items()}
+        land.plot_surfaces(surf, out / "surface.png", eps=e, extent=args.extent,
+                           title=f"Loss around test sample {i} ({norm}, eps={e:.3g})")
+        payload["surface"] = {"eps": e, "index": i, "extent": args.extent, "grid": args.grid,
+                              "loss": {n: s.tolist() for n, s in surf.items()}}
+        payload["files"].append(str(out / "surface.png"))
+        lines.append("surface max loss: " + ", ".join(f"{n}: {s.max():.3f}"
+                                                      for n, s in surf.items()))
+    if "saliency" in kinds:
+        sl = slice(args.index, args.index + args.images)
+        xs, ys = x_test[sl].to(device), y_test[sl].to(device)
+        maps = land.interpretability_maps(models, xs, ys, eps=min(eps), attack_eps=max(eps),
+                                          norm=norm, steps=args.steps, lower=b.lower,
+                                          upper=b.upper, seed=args.seed)
+        land.plot_maps(xs.cpu(), maps, out / "saliency.png", eps=min(eps), attack_eps=max(eps))
+        payload["saliency"] = {"eps": min(eps), "attack_eps": max(eps), "index": args.index,
+                               "models": {n: land.map_summary(m) for n, m in maps.items()}}
+        payload["files"].append(str(out / "saliency.png"))
+        lines.append("saliency top-10% mass: " + ", ".join(
+            f"{n}: {s['saliency_top10_mass']:.3f}"
+            for n, s in payload["saliency"]["models"].items()))
+    write_json(out / "landscape.json", payload)
+    payload["files"].append(str(out / "landscape.json"))
+    return payload, "\n".join(lines + ["written: " + ", ".join(payload["files"])])
 
 
 _DATA_ARGS = ("data_root", "download", "train_size", "test_size", "binarize", "classes",
@@ -248,6 +376,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                               lower=bundle.lower, upper=bundle.upper, seed=args.seed)
                for n in names}
     x, y = bundle.test.tensors
+    if args.checklist:
+        from empirical.checklist import run_checklist
+
+        cl = run_checklist(run.model, x.to(device), y.to(device), eps=args.eps, norm=args.norm,
+                           lower=bundle.lower, upper=bundle.upper, steps=args.steps,
+                           restarts=args.restarts, seed=args.seed, autoattack=args.autoattack)
+        return {**cl.to_dict(), "checkpoint": args.checkpoint, "epoch": run.epoch}, cl.to_text()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(args.seed)
         res = evaluate(run.model, x, y, attacks, batch_size=args.batch_size, device=device)
