@@ -247,7 +247,8 @@ def _cmd_landscape(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         if tuple(r.bundle.input_shape) != tuple(b.input_shape):
             raise ValueError(f"--compare: {path} has inputs {tuple(r.bundle.input_shape)}, "
                              f"the checkpoint {tuple(b.input_shape)}")
-        name = f"{Path(path).parent.name}: {r.config['method']} eps={r.config['eps']:.3g}"
+        name = f"{Path(path).parent.name}: {r.config['method']}" + (
+            "" if r.config["method"] == "standard" else f" eps={r.config['eps']:.3g}")
         models[name if name not in models else f"{name} #{len(models)}"] = r.model
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -451,7 +451,8 @@ def plot_maps(x: torch.Tensor, maps: Mapping[str, Mapping[str, torch.Tensor]],
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(title or "Saliency maps and adversarial perturbations")
+    fig.suptitle(title or "Saliency maps and adversarial perturbations "
+                 "(red > 0 > blue, each panel scaled to its own maximum)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
