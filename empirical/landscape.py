@@ -159,7 +159,8 @@ def interpolation_curve(model_a_state: Mapping[str, torch.Tensor],
     steps, step_size : PGD settings; ``step_size=None`` is the paper's ``2.5 * eps / steps``.
     lower, upper : box of valid inputs.
     seed : int
-        Seeds the PGD random starts; the same starts are used at every ``alpha``.
+        Seeds the PGD random starts; the same starts are used at every ``alpha`` (the batch
+        starting at sample ``s`` draws them from ``derive_seed(seed, "landscape", s)``).
     batch_size : int
 
     Returns

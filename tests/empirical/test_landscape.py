@@ -232,6 +232,9 @@ def runs(tmp_path_factory):
                         ("std", ["--method", "standard"])):
         assert main(["train", *GAUSS, *extra, "--norm", "l2", "--epochs", "2", "--pgd-steps",
                      "3", "--out", str(root / name), "--json"]) == 0
+    assert main(["train", *GAUSS, "--method", "extended", "--eps", "0.5", "--norm", "l2",
+                 "--epochs", "1", "--pgd-steps", "3", "--init-from",
+                 str(root / "std" / "checkpoint.pt"), "--out", str(root / "ext"), "--json"]) == 0
     return root
 
 
@@ -291,3 +294,20 @@ def test_cli_landscape_init_from_and_errors(runs, capsys):
     assert main(["landscape", "--checkpoint", str(runs / "nope.pt"), "--eps", "0.5", "--out",
                  str(runs / "o3")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_cli_landscape_extended_run_starts_at_its_init_from(runs, capsys):
+    """Figure 4: for an extended run theta_0 is the init_from model (here the standard run)."""
+    capsys.readouterr()
+    code = main(["landscape", "--checkpoint", str(runs / "ext" / "checkpoint.pt"), "--eps",
+                 "0.5,0.25", "--out", str(runs / "o4"), "--kind", "interpolation",
+                 "--alphas", "3", "--steps", "2", "--samples", "64", "--device", "cpu",
+                 "--json"])
+    text, err = capsys.readouterr()
+    assert code == 0, err
+    interp = json.loads(text)["interpolation"]
+    assert interp["init"] == "init_from of the run"
+    assert set(interp["adv_loss"]) == {"0.5", "0.25"}
+    std = load_run(str(runs / "std" / "checkpoint.pt"))
+    x, y = (t[:64] for t in std.bundle.train.tensors)
+    assert interp["clean_loss"][0] == pytest.approx(_ce(std.model, x, y), rel=1e-6)
