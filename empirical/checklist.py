@@ -45,7 +45,8 @@ __all__ = [
 ACC_TOL = 0.02
 #: The unbounded attack must bring the accuracy to at most this.
 UNBOUNDED_MAX_ACC = 0.0
-#: Unbounded PGD (steps x MORE_STEPS) step length, as a multiple of eps (l_2, l_inf).
+#: Unbounded PGD (steps x MORE_STEPS) step length without a box, as a multiple of eps (l_2,
+#: l_inf); in a box it is 2.5 x the box diameter / steps.
 UNBOUNDED_STEP_FACTOR = 4.0
 #: Budgets of the monotonicity sweep, as multiples of eps.
 EPS_FACTORS = (0.0, 0.5, 1.0, 1.5, 2.0)
@@ -178,7 +179,7 @@ def _surface(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, 
 
 def _transfer_check(source: nn.Module | str | None, x: torch.Tensor, y: torch.Tensor,
                     a_pgd: float, tol: float, acc: Callable, seed: int,
-                    pgd_kwargs: dict[str, Any]) -> CheckResult:
+                    pgd_kwargs: dict[str, Any], num_classes: int) -> CheckResult:
     """Transfer (black box, PGD on the source) must not beat white-box PGD."""
     name, detail = "transfer_vs_whitebox", "black-box transfer must be weaker than PGD " \
         "(Appendix C.11)"
@@ -186,17 +187,15 @@ def _transfer_check(source: nn.Module | str | None, x: torch.Tensor, y: torch.Te
         return CheckResult(name, None, {}, "skipped: transfer_source='off'")
     origin = "given"
     if source is None:
-        with torch.no_grad():
-            k = max(int(y.max()) + 1, 2)
-        source, origin = _surrogate(x, y, k, seed), f"surrogate MLP, {SURROGATE_STEPS} steps"
+        source = _surrogate(x, y, num_classes, seed)
+        origin = f"surrogate MLP, {SURROGATE_STEPS} steps"
     src: nn.Module = source
 
     def fn(m: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         g = torch.Generator(device=xb.device).manual_seed(seed)
         return attacks.transfer(src, m, xb, yb, generator=g, **pgd_kwargs)
 
-    with torch.no_grad():
-        src_clean = float((src(x).argmax(1) == y).float().mean())
+    src_clean = evaluate(src, x, y, {}).clean_accuracy
     a_tr = acc(fn)
     return CheckResult(name, a_tr >= a_pgd - tol,
                        {"pgd_acc": a_pgd, "transfer_acc": a_tr, "source_clean_acc": src_clean,
@@ -308,6 +307,8 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
         raise ValueError(f"x and y must be non-empty with {len(x)} labels; got y of shape "
                          f"{tuple(y.shape)}")
     p, n = NORMS[norm], len(x)
+    with torch.no_grad():
+        num_classes = int(model(x[:1]).shape[1])
     tol = max(ACC_TOL, 1.0 / n) + 1e-9  # + float slack: 0.63 - 0.61 > 0.02
     box = {"lower": lower, "upper": upper}
     was_training = model.training
@@ -340,9 +341,15 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
             "PGD must be at least as strong as FGSM (Appendix C.1)"))
 
         d = math.prod(x.shape[1:])
-        ub_step = float(max(1, math.ceil(d / steps))) if p == 0 else UNBOUNDED_STEP_FACTOR * eps
+        n_ub = steps * MORE_STEPS
+        if p == 0:
+            ub_step = float(max(1, math.ceil(d / n_ub)))  # coordinates per step
+        elif lower is not None and upper is not None:  # 2.5 x box diameter / steps (Madry)
+            ub_step = 2.5 * (upper - lower) * (1.0 if p == math.inf else math.sqrt(d)) / n_ub
+        else:
+            ub_step = UNBOUNDED_STEP_FACTOR * eps
         # no random start: a random point of the unbounded ball may saturate the softmax
-        a_ub = acc(pgd_fn(math.inf, s=steps * MORE_STEPS, step_size=ub_step,
+        a_ub = acc(pgd_fn(math.inf, s=n_ub, step_size=ub_step,
                           random_start=False))
         checks.append(CheckResult(
             "unbounded", a_ub <= UNBOUNDED_MAX_ACC,
@@ -383,12 +390,13 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
 
         checks.append(_transfer_check(transfer_source, x, y, a_pgd, tol, acc, seed,
                                       dict(eps=eps, p=p, steps=steps, restarts=restarts,
-                                           step_size=2.5 * eps / steps, **box)))
+                                           step_size=2.5 * eps / steps, **box),
+                                      num_classes))
         checks.append(_autoattack_check(autoattack, x, a_pgd, acc, p=p, eps=eps, seed=seed,
                                         max_iter=autoattack_max_iter, box=box))
 
         with torch.no_grad():
-            ok = model(x).argmax(1) == y
+            ok = torch.cat([model(xb).argmax(1) for xb in x.split(256)]) == y
         xs, ys = x[ok][:SURFACE_SAMPLES], y[ok][:SURFACE_SAMPLES]
         failed = [c.name for c in checks if c.name in _MASKING_CHECKS and c.passed is False]
         if p == 0 or len(xs) == 0:

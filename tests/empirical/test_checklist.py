@@ -186,3 +186,18 @@ def test_dataclasses_frozen():
     with pytest.raises(AttributeError):
         c.passed = False  # type: ignore[misc]
     assert Checklist([c], {}).count("PASS") == 1
+
+
+@pytest.mark.parametrize("norm, eps", [("l0", 2), ("linf", 0.1)])
+def test_box_model_l0_linf(box_mlp, norm, eps):
+    """In the box [0, 1] the unbounded attack (box-diameter steps; l0: one coordinate per
+    step) reaches 0% on the 3-class box MLP, and no check fails on this smooth model."""
+    model, x, y = box_mlp
+    res = run_checklist(model, x[:60], y[:60], eps=eps, norm=norm, lower=0.0, upper=1.0,
+                        steps=5 if norm == "l0" else 10, autoattack="off")
+    by = {c.name: c for c in res.checks}
+    assert by["unbounded"].numbers["unbounded_acc"] == 0.0
+    assert [c.name for c in res.checks if c.passed is False] == [], res.to_text()
+    if norm == "l0":
+        assert by["monotone_eps"].numbers["eps"] == [0.0, 1.0, 2.0, 3.0, 4.0]
+        assert by["gradient_masking"].numbers["roughness"] == []  # no surface for l0
