@@ -201,3 +201,27 @@ def test_box_model_l0_linf(box_mlp, norm, eps):
     if norm == "l0":
         assert by["monotone_eps"].numbers["eps"] == [0.0, 1.0, 2.0, 3.0, 4.0]
         assert by["gradient_masking"].numbers["roughness"] == []  # no surface for l0
+
+
+def test_linear_model_matches_closed_form():
+    """Oracle: a binary linear classifier ``f(x) = Wx + b`` (no box) is l_inf-robust at x iff
+    its margin ``|(w_1 - w_0) x + b_1 - b_0|`` exceeds ``eps * ||w_1 - w_0||_1`` (Holder).
+    PGD and FGSM are exact here, so every accuracy of the eps sweep equals the closed form."""
+    torch.manual_seed(3)
+    model = torch.nn.Linear(10, 2)
+    x = torch.randn(80, 10, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        y = model(x).argmax(1)
+        w = model.weight[1] - model.weight[0]
+        margin = (x @ w + model.bias[1] - model.bias[0]).abs()
+    eps = float(margin.median()) / float(w.abs().sum())
+    res = run_checklist(model, x, y, eps=eps, norm="linf", steps=10, transfer_source="off")
+    by = {c.name: c for c in res.checks}
+    sweep = by["monotone_eps"].numbers
+    exact = [float((margin > e * w.abs().sum()).float().mean()) for e in sweep["eps"]]
+    assert sweep["acc"] == pytest.approx(exact, abs=1.5 / len(x))
+    n = by["pgd_vs_fgsm"].numbers
+    assert n["pgd_acc"] == pytest.approx(n["fgsm_acc"], abs=1.5 / len(x))
+    assert 0.3 < n["pgd_acc"] < 0.7
+    assert by["unbounded"].numbers["unbounded_acc"] == 0.0
+    assert by["gradient_masking"].numbers["median_roughness"] < 0.1  # CE of a linear map
