@@ -6,7 +6,9 @@
         --train-size 4000 --test-size 2000 --model mlp --method adversarial \\
         --eps 0.5 --norm l2 --epochs 3 --out runs/g --seed 0 [--resume] [--device cpu]
     optrobust-empirical evaluate --checkpoint runs/g/checkpoint.pt --attack pgd \\
-        --eps 0.5 --norm l2 --steps 50 [--restarts R] --json
+        --eps 0.5 --norm l2 --steps 50 [--restarts R] [--checklist] --json
+    optrobust-empirical compare --task gaussian-l2 --eps-grid 0.25,0.5,1.0 --out runs/cmp
+    optrobust-empirical landscape --checkpoint runs/g/checkpoint.pt --eps 0.3,0.4 --out runs/land
 
 Bad arguments, missing files and a diverging loss exit with status 2 and one
 line on stderr; no traceback.
@@ -20,7 +22,6 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
 __all__ = ["main", "build_parser"]
@@ -34,12 +35,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _number(text: str) -> float:
     """``0.3``, ``8/255``, ``inf`` through :class:`fractions.Fraction` (never eval)."""
-    s = text.strip()
-    if s.lower() in ("inf", "+inf", "infinity"):
-        return math.inf
+    from optrobust.cli import CliError, parse_number
+
     try:
-        return float(Fraction(s))
-    except (ValueError, ZeroDivisionError):
+        return parse_number(text, name="value")
+    except CliError:
         msg = f"expected a number such as 0.3 or 8/255, got {text!r}"
         raise argparse.ArgumentTypeError(msg) from None
 
