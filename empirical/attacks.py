@@ -59,6 +59,15 @@ def _select(mask: torch.Tensor, new: torch.Tensor, old: torch.Tensor) -> torch.T
     return torch.where(mask.reshape((-1,) + (1,) * (new.dim() - 1)), new, old)
 
 
+def _keep_best(cand: torch.Tensor, score: torch.Tensor, success: torch.Tensor,
+               best_x: torch.Tensor, best_score: torch.Tensor, best_success: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per sample, keep ``cand`` where it improves on the best so far (see :func:`_better`)."""
+    improved = _better(score, success, best_score, best_success)
+    return (_select(improved, cand, best_x), torch.where(improved, score, best_score),
+            best_success | success)
+
+
 def _run_pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, *,
              steps: int, step_size: float, random_start: bool, target: torch.Tensor | None,
              generator: torch.Generator | None
@@ -87,10 +96,8 @@ def _run_pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, *
             pred = logits.argmax(dim=1)
             success = pred != y if target is None else pred == target
             score = sign * losses.detach()
-            improved = _better(score, success, best_score, best_success)
-            best_x = _select(improved, x_adv.detach(), best_x)
-            best_score = torch.where(improved, score, best_score)
-            best_success = best_success | success
+            best_x, best_score, best_success = _keep_best(
+                x_adv.detach(), score, success, best_x, best_score, best_success)
         if not need_grad:
             break
         (grad,) = torch.autograd.grad(sign * losses.sum(), x_adv)
@@ -199,10 +206,8 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, p: An
                         success = logits.argmax(dim=1) != y
                     score = torch.where(valid, score, torch.full_like(score, -math.inf))
                     success = success & valid
-                improved = _better(score, success, best_score, best_success)
-                best_x = _select(improved, cand, best_x)
-                best_score = torch.where(improved, score, best_score)
-                best_success = best_success | success
+                best_x, best_score, best_success = _keep_best(
+                    cand, score, success, best_x, best_score, best_success)
     ball.check(best_x, x)
     return best_x
 
@@ -281,10 +286,8 @@ def random_noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: flo
             logits = model(z)
             score = F.cross_entropy(logits, y, reduction="none")
             success = logits.argmax(dim=1) != y
-            improved = _better(score, success, best_score, best_success)
-            best_x = _select(improved, z, best_x)
-            best_score = torch.where(improved, score, best_score)
-            best_success = best_success | success
+            best_x, best_score, best_success = _keep_best(
+                z, score, success, best_x, best_score, best_success)
     ball.check(best_x, x)
     return best_x
 
