@@ -102,6 +102,16 @@ def _table_bernoulli(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return payload, text
 
 
+def _add_bernoulli_options(p: argparse.ArgumentParser, *, grid: bool) -> None:
+    """``--k``, ``--t``, ``--norm``, ``--values``: one value each, or comma-separated grids."""
+    many = "comma-separated " if grid else ""
+    p.add_argument("--k", required=True, help=f"{many}number(s) of effective dimensions")
+    p.add_argument("--t", required=True, help=f"{many}bias(es) t in [0, 1/2]")
+    p.add_argument("--norm", default="l0", help="l0, l1, l2 or linf (default l0)")
+    p.add_argument("--values", choices=("pm1", "01"), default="pm1",
+                   help="pixel values {-1,+1} (pm1) or {0,1} (01)")
+
+
 def register(sub: Any) -> None:
     """Add ``limits`` and ``table`` to the CLI."""
     lim = sub.add_parser("limits", help="Bayes error, optimal robust error and feasible eps")
@@ -109,12 +119,8 @@ def register(sub: Any) -> None:
     lsub.required = True
 
     b = lsub.add_parser("bernoulli", help="the multi-dimensional Bernoulli model (Theorems 3-5)")
-    b.add_argument("--k", required=True, help="number of effective dimensions")
-    b.add_argument("--t", required=True, help="bias t in [0, 1/2]")
-    b.add_argument("--norm", default="l0", help="l0, l1, l2 or linf (default l0)")
+    _add_bernoulli_options(b, grid=False)
     b.add_argument("--eps", required=True, help="budget (l0: number of changed pixels)")
-    b.add_argument("--values", choices=("pm1", "01"), default="pm1",
-                   help="pixel values {-1,+1} (pm1) or {0,1} (01)")
     b.add_argument("--dim", type=int, default=None, help="total dimension d >= k (default k)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=_limits_bernoulli)
@@ -133,10 +139,7 @@ def register(sub: Any) -> None:
     tsub = tab.add_subparsers(dest="model", metavar="MODEL", parser_class=type(tab))
     tsub.required = True
     tb = tsub.add_parser("bernoulli", help="feasible eps of the Bernoulli model over k and t")
-    tb.add_argument("--k", required=True, help="comma-separated k values, e.g. 10,50,100")
-    tb.add_argument("--t", required=True, help="comma-separated t values, e.g. 0.1,0.2,0.3")
-    tb.add_argument("--norm", default="l0", help="l0, l1, l2 or linf (default l0)")
-    tb.add_argument("--values", choices=("pm1", "01"), default="pm1")
+    _add_bernoulli_options(tb, grid=True)
     tb.add_argument("--plot", default=None, metavar="PNG",
                     help="also draw optimal robust error against eps to this PNG")
     tb.add_argument("--json", action="store_true", help="print one JSON object")
