@@ -58,7 +58,7 @@ from optrobust._validation import (
     check_sign_vector,
     check_t,
 )
-from optrobust.norms import norm_name, parse_p
+from optrobust.norms import parse_p
 
 __all__ = [
     "BernoulliModel",
@@ -521,19 +521,3 @@ class BernoulliModel:
         if self.values == "01":
             X = (X + 1) / 2
         return X, y
-
-    def describe(self, *, eps: float, p: Any = 0) -> dict[str, Any]:
-        """Summary dict (the CLI's ``limits bernoulli --json``)."""
-        p = parse_p(p)
-        sol = self.robust_solution(eps=eps, p=p)
-        out: dict[str, Any] = {
-            "model": "bernoulli",
-            "norm": norm_name(p),
-            "eps": check_eps(eps),
-            "bayes_error": float(self.bayes_error()),
-            "robust_error": float(sol.error),
-            "feasible_eps": self.feasible_eps(p),
-        }
-        if p == 0:
-            out["threshold"] = sol.threshold
-        return out

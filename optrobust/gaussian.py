@@ -34,7 +34,7 @@ from scipy import linalg, optimize
 from scipy.special import ndtr
 
 from optrobust._validation import check_eps, check_finite_array, check_int, check_rng
-from optrobust.norms import dual_exponent, lp_norm, norm_name, parse_p
+from optrobust.norms import dual_exponent, lp_norm, parse_p
 
 __all__ = ["GaussianModel", "GaussianRobustSolution", "LinearClassifier"]
 
@@ -430,16 +430,3 @@ class GaussianModel:
         noise = gen.standard_normal((n, self.d)) @ self._chol.T
         X = np.where(y[:, None] == 1, self.mu_pos, self.mu_neg) + noise
         return X, y
-
-    # ------------------------------------------------------------------ misc
-    def describe(self, *, eps: float, p: Any = 2) -> dict[str, Any]:
-        """A summary dict (the CLI's ``limits gaussian --json``)."""
-        p = parse_p(p, allowed=_P_GAUSS)
-        return {
-            "model": "gaussian",
-            "norm": norm_name(p),
-            "eps": check_eps(eps),
-            "bayes_error": self.bayes_error(),
-            "robust_error": self.robust_error(eps=eps, p=p),
-            "feasible_eps": self.feasible_eps(p),
-        }

@@ -67,8 +67,19 @@ def bernoulli_limits(
     Returns ``{model, norm, eps, bayes_error, robust_error, feasible_eps}`` and
     ``threshold`` (the paper's ``s``) for ``l0``.
     """
+    p = parse_p(p)
     model = BernoulliModel.symmetric(k, t, d=d, values=values)  # type: ignore[arg-type]
-    out = model.describe(eps=eps, p=p)
+    sol = model.robust_solution(eps=eps, p=p)
+    out: dict[str, Any] = {
+        "model": "bernoulli",
+        "norm": norm_name(p),
+        "eps": check_eps(eps),
+        "bayes_error": float(model.bayes_error()),
+        "robust_error": float(sol.error),
+        "feasible_eps": model.feasible_eps(p),
+    }
+    if p == 0:
+        out["threshold"] = sol.threshold
     out["k"] = model.k
     out["t"] = float(model.t)
     return out
@@ -133,7 +144,7 @@ def feasible_eps_table(
     --------
     >>> tab = feasible_eps_table([10, 50], [0.1, 0.3], p=0)
     >>> tab.feasible_eps
-    ((1, 4), (3, 16))
+    ((2, 4), (6, 16))
     """
     p = parse_p(p)
     if not ks:
