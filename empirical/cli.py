@@ -155,6 +155,8 @@ def _add_compare(sub: Any) -> None:
     p.add_argument("--train-size", type=int, default=None)
     p.add_argument("--test-size", type=int, default=None)
     p.add_argument("--data-root", default=None, help="MNIST root (default ../shared/data)")
+    p.add_argument("--classes", default=None,
+                   help="MNIST tasks: digits to keep, e.g. 0,1,2,3,4,5,6,7,8,9 (default 3,7)")
     p.add_argument("--steps", type=int, default=None, help="PGD evaluation steps")
     p.add_argument("--restarts", type=int, default=None, help="PGD evaluation restarts")
     p.add_argument("--no-autoattack", action="store_true", help="PGD only")
@@ -174,10 +176,17 @@ def _cmd_compare(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         except argparse.ArgumentTypeError as exc:
             raise ValueError(f"--eps-grid: {exc}") from None
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    classes = None
+    if args.classes is not None:
+        try:
+            classes = [int(c) for c in args.classes.split(",") if c.strip()]
+        except ValueError:
+            raise ValueError(f"--classes: expected digits such as 3,7, got {args.classes!r}") \
+                from None
     res = compare(args.task, args.out, eps_grid=grid, methods=methods, seed=args.seed,
                   device=args.device, epochs=args.epochs, train_size=args.train_size,
-                  test_size=args.test_size, data_root=args.data_root, eval_steps=args.steps,
-                  eval_restarts=args.restarts, use_autoattack=not args.no_autoattack,
+                  test_size=args.test_size, data_root=args.data_root, classes=classes,
+                  eval_steps=args.steps, eval_restarts=args.restarts, use_autoattack=not args.no_autoattack,
                   quiet=args.quiet)
     text = (Path(args.out) / "results.md").read_text()
     text += f"\nwritten: {args.out}/results.json, results.md, results.png\n"

@@ -158,6 +158,7 @@ def compare(
     train_size: int | None = None,
     test_size: int | None = None,
     data_root: str | None = None,
+    classes: Sequence[int] | None = None,
     eval_steps: int | None = None,
     eval_restarts: int | None = None,
     use_autoattack: bool = True,
@@ -174,6 +175,9 @@ def compare(
         Output directory (runs are reused when already finished).
     eps_grid, methods, seed, device, epochs, train_size, test_size, data_root
         Overrides of the task's defaults.
+    classes : sequence of int, optional
+        MNIST tasks: the digits to keep (default 3, 7); ten digits give the
+        multi-class problem (its exact optimum is solved by MaxSAT).
     eval_steps, eval_restarts : int
         PGD evaluation strength.
     use_autoattack : bool
@@ -199,8 +203,16 @@ def compare(
     if task.norm == "l0" and any(not float(e).is_integer() for e in grid):
         raise ValueError("eps_grid must be integers (changed pixels) for an l0 task")
     data = task.data
+    if classes is not None:
+        if data.name not in ("mnist", "cifar10"):
+            raise ValueError(f"classes applies to image tasks only, not {task.name!r}")
+        classes = tuple(int(c) for c in classes)
+        if len(classes) < 2 or len(set(classes)) != len(classes) or \
+                any(not 0 <= c <= 9 for c in classes):
+            raise ValueError(f"classes must be >= 2 distinct digits in 0..9, got {classes!r}")
     overrides = {k: v for k, v in (("train_size", train_size), ("test_size", test_size),
-                                   ("data_root", data_root)) if v is not None}
+                                   ("data_root", data_root), ("classes", classes))
+                 if v is not None}
     data = replace(data, seed=seed, **overrides)
     n_epochs = epochs or task.epochs
     out = Path(out)
