@@ -186,8 +186,8 @@ def _cmd_compare(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     res = compare(args.task, args.out, eps_grid=grid, methods=methods, seed=args.seed,
                   device=args.device, epochs=args.epochs, train_size=args.train_size,
                   test_size=args.test_size, data_root=args.data_root, classes=classes,
-                  eval_steps=args.steps, eval_restarts=args.restarts, use_autoattack=not args.no_autoattack,
-                  quiet=args.quiet)
+                  eval_steps=args.steps, eval_restarts=args.restarts,
+                  use_autoattack=not args.no_autoattack, quiet=args.quiet)
     text = (Path(args.out) / "results.md").read_text()
     text += f"\nwritten: {args.out}/results.json, results.md, results.png\n"
     return res, text
