@@ -9,6 +9,7 @@
         --eps 0.5 --norm l2 --steps 50 [--restarts R] [--checklist] --json
     optrobust-empirical compare --task gaussian-l2 --eps-grid 0.25,0.5,1.0 --out runs/cmp
     optrobust-empirical landscape --checkpoint runs/g/checkpoint.pt --eps 0.3,0.4 --out runs/land
+    optrobust-empirical reproduce --setup mnist --experiment all --out runs/paper
 
 Bad arguments, missing files and a diverging loss exit with status 2 and one
 line on stderr; no traceback.
@@ -139,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(sub)
     _add_compare(sub)
     _add_landscape(sub)
+    from empirical._cli_reproduce import register as _add_reproduce
+
+    _add_reproduce(sub, _add_common)
     return parser
 
 
