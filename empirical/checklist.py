@@ -7,7 +7,8 @@ robust accuracies of :func:`empirical.evaluate.evaluate` (a sample counts when i
 classified correctly and the attack does not flip it).
 
 Thresholds are the module constants below; "within tolerance" means a difference of at
-most ``tol = max(ACC_TOL, 1 / n)`` in accuracy (one sample on small batches).
+most ``tol = max(acc_tol, 1 / n)`` in accuracy (one sample on small batches; ``acc_tol``
+defaults to ``ACC_TOL``).
 
 References
 ----------
@@ -38,7 +39,7 @@ __all__ = [
     "ACC_TOL", "AUTOATTACK_GAP_MAX", "CheckResult", "Checklist", "EPS_FACTORS", "MORE_RESTARTS",
     "MORE_STEPS", "NOISE_SAMPLES", "ROUGHNESS_MAX", "SURFACE_GRID", "SURFACE_SAMPLES",
     "SURROGATE_STEPS", "UNBOUNDED_MAX_ACC", "UNBOUNDED_STEP_FACTOR", "ZERO_GRAD_MAX",
-    "run_checklist",
+    "load_source_model", "run_checklist",
 ]
 
 #: Accuracy tolerance of every "changes little" / "not stronger" comparison.
@@ -232,11 +233,80 @@ def _autoattack_check(mode: str, x: torch.Tensor, a_pgd: float, acc: Callable, *
                        "AutoAttack (reduced budget) must not be much stronger than PGD")
 
 
+#: DataSpec fields that must agree between a transfer source and the evaluated run (same
+#: inputs and the same meaning of the labels).
+_SOURCE_DATA_FIELDS = ("name", "classes", "dim", "k")
+
+
+def load_source_model(checkpoint: str, *, input_shape: tuple[int, ...], num_classes: int,
+                      data: Any | None = None,
+                      device: str | torch.device = "cpu") -> nn.Module:
+    """The model of another run's checkpoint, as the source of the transfer check.
+
+    Only the weights and the model name are read (the source run's data is not rebuilt).
+
+    Parameters
+    ----------
+    checkpoint : str
+        A ``checkpoint.pt`` / ``best.pt`` written by :func:`empirical.train.train`.
+    input_shape : tuple of int
+        Input shape of the evaluated data, without the batch dimension.
+    num_classes : int
+        Number of classes of the evaluated data.
+    data : DataSpec or mapping, optional
+        The evaluated run's data spec; when given, the source must have been trained on the
+        same data set, class subset and (synthetic data) dimension.
+    device : str or torch.device
+        Where to put the model.
+
+    Returns
+    -------
+    nn.Module
+        The source model, in eval mode.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``checkpoint`` does not exist.
+    ValueError
+        Not a readable checkpoint, trained on other data, or weights that do not fit
+        ``input_shape`` / ``num_classes``.
+    """
+    from empirical.checkpoint import load_checkpoint
+    from empirical.config import config_from_dict
+
+    ckpt = load_checkpoint(checkpoint)
+    try:
+        cfg = config_from_dict(ckpt["config"])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"transfer source {checkpoint}: unreadable config ({exc})") from None
+    if data is not None:
+        want = data if isinstance(data, dict) else asdict(data)
+        have = asdict(cfg.data)
+        for key in _SOURCE_DATA_FIELDS:
+            a, b = have.get(key), want.get(key)
+            a = tuple(a) if isinstance(a, list) else a
+            b = tuple(b) if isinstance(b, list) else b
+            if key in ("dim", "k") and have.get("name") not in ("gaussian", "bernoulli"):
+                continue
+            if a != b:
+                raise ValueError(f"transfer source {checkpoint} was trained on other data "
+                                 f"({key}={a!r}, evaluated run has {key}={b!r})")
+    try:
+        model = build_model(cfg.model, input_shape=tuple(input_shape), num_classes=num_classes)
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        why = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ValueError(f"transfer source {checkpoint} ({cfg.model}) does not fit inputs "
+                         f"{tuple(input_shape)} with {num_classes} classes: {why}") from None
+    return model.to(device).eval()
+
+
 def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
                   norm: str = "linf", lower: float | None = None, upper: float | None = None,
                   steps: int = 20, restarts: int = 1, seed: int = 0,
                   transfer_source: nn.Module | str | None = None, autoattack: str = "auto",
-                  autoattack_max_iter: int = 20) -> Checklist:
+                  autoattack_max_iter: int = 20, acc_tol: float = ACC_TOL) -> Checklist:
     """Run the robustness-evaluation sanity checks on ``model`` at budget ``eps``.
 
     Parameters
@@ -263,6 +333,9 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
         and ``norm`` is l2/linf; ``"on"``: require it (``ImportError``/``ValueError``).
     autoattack_max_iter : int
         Reduced ART budget (see :func:`empirical.attacks.autoattack`).
+    acc_tol : float
+        Accuracy tolerance in ``[0, 1)`` of the comparisons; the one used is
+        ``max(acc_tol, 1 / n)``.
 
     Returns
     -------
@@ -273,7 +346,7 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
 
     Notes
     -----
-    With ``a(A)`` the robust accuracy under attack ``A`` and ``tol = max(ACC_TOL, 1/n)``:
+    With ``a(A)`` the robust accuracy under attack ``A`` and ``tol = max(acc_tol, 1/n)``:
     PGD vs FGSM passes if ``a(PGD) <= a(FGSM) + tol``; unbounded if
     ``a(PGD_{eps=inf}) <= UNBOUNDED_MAX_ACC``; monotone if ``a(PGD_{c eps})`` never rises by
     more than ``tol`` along ``c`` in ``EPS_FACTORS``; restarts/steps/no-random-start and
@@ -297,6 +370,9 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
     restarts = _check_int(restarts, "restarts", 1)
     seed = _check_int(seed, "seed", 0)
     autoattack_max_iter = _check_int(autoattack_max_iter, "autoattack_max_iter", 1)
+    if isinstance(acc_tol, bool) or not isinstance(acc_tol, int | float) or not (
+            0 <= acc_tol < 1):
+        raise ValueError(f"acc_tol must be a number in [0, 1); got {acc_tol!r}")
     if autoattack not in ("auto", "off", "on"):
         raise ValueError(f"autoattack must be 'auto', 'off' or 'on'; got {autoattack!r}")
     if not (isinstance(transfer_source, nn.Module) or transfer_source in (None, "off")):
@@ -309,7 +385,7 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
     p, n = NORMS[norm], len(x)
     with torch.no_grad():
         num_classes = int(model(x[:1]).shape[1])
-    tol = max(ACC_TOL, 1.0 / n) + 1e-9  # + float slack: 0.63 - 0.61 > 0.02
+    tol = max(float(acc_tol), 1.0 / n) + 1e-9  # + float slack: 0.63 - 0.61 > 0.02
     box = {"lower": lower, "upper": upper}
     was_training = model.training
     model.eval()
@@ -413,5 +489,8 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
     finally:
         model.train(was_training)
     settings = {"eps": eps, "norm": norm, "steps": steps, "restarts": restarts, "seed": seed,
-                "n": n, "lower": lower, "upper": upper}
+                "n": n, "lower": lower, "upper": upper, "acc_tol": float(acc_tol),
+                "autoattack": autoattack, "autoattack_max_iter": autoattack_max_iter,
+                "transfer_source": ("off" if isinstance(transfer_source, str) else
+                                    "surrogate" if transfer_source is None else "given")}
     return Checklist(checks=checks, settings=settings)

@@ -109,23 +109,47 @@ def _add_train(sub: Any) -> None:
 
 
 def _add_evaluate(sub: Any) -> None:
-    p = sub.add_parser("evaluate", help="clean and robust accuracy of a trained checkpoint")
+    p = sub.add_parser(
+        "evaluate", help="clean and robust accuracy of a trained checkpoint",
+        description="Clean and robust accuracy of a trained checkpoint on its test set, or "
+                    "with --checklist the Appendix C sanity checks of the evaluation.")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--attack", default="pgd",
-                   help="pgd|fgsm|noise|autoattack, or a comma list (per-sample worst case)")
-    p.add_argument("--eps", type=_number, required=True, help="budget; inf = unbounded")
+                   help="pgd|fgsm|noise|autoattack, or a comma list (per-sample worst case); "
+                        "not used by --checklist")
+    p.add_argument("--eps", type=_number, required=True,
+                   help="budget; inf = unbounded (--checklist needs a finite eps)")
     p.add_argument("--norm", choices=("l0", "l2", "linf"), default="linf")
-    p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--step-size", type=_finite_number)
-    p.add_argument("--restarts", type=int, default=1)
+    p.add_argument("--steps", type=int, default=50,
+                   help="PGD steps (default 50); --checklist: steps of its reference PGD, "
+                        "x4 for the more-steps and unbounded checks")
+    p.add_argument("--step-size", type=_finite_number,
+                   help="PGD step (default 2.5*eps/steps); not accepted with --checklist, "
+                        "which always uses 2.5*eps/steps")
+    p.add_argument("--restarts", type=int, default=1,
+                   help="PGD random restarts (default 1); --checklist: restarts of its "
+                        "reference PGD, x5 for the more-restarts check")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--test-size", type=int, help="override the run's test-set size")
+    p.add_argument("--test-size", type=int,
+                   help="override the run's test-set size (--checklist: the n samples checked)")
     p.add_argument("--data-root", help="override the run's data root")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--checklist", action="store_true",
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the attacks (--checklist: also of its surrogate model)")
+    g = p.add_argument_group("checklist")
+    g.add_argument("--checklist", action="store_true",
                    help="run the Appendix C sanity checks instead (PASS/FAIL/SKIP table)")
-    p.add_argument("--autoattack", choices=("auto", "off", "on"), default="auto",
-                   help="checklist: AutoAttack gap check (auto: ART installed and images)")
+    g.add_argument("--autoattack", choices=("auto", "off", "on"), default=None,
+                   help="AutoAttack gap check: auto (default; runs when ART is installed and "
+                        "the inputs are images), off, or on (required: exit 2 if impossible)")
+    g.add_argument("--autoattack-iter", type=int, metavar="N",
+                   help="iterations of the reduced AutoAttack, N >= 1 (default 20)")
+    g.add_argument("--transfer-from", metavar="CKPT",
+                   help="source model of the transfer (black-box) check: another run's "
+                        "checkpoint trained on the same data, or 'off' to skip the check; "
+                        "default: a surrogate MLP fitted to the checked samples")
+    g.add_argument("--tol", type=_finite_number, metavar="TOL",
+                   help="accuracy tolerance of the comparisons, in [0, 1) (default 0.02; "
+                        "never below 1/n)")
     _add_common(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -377,6 +401,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         raise ValueError("--attack must name at least one attack")
     if args.test_size is not None and args.test_size < 1:
         raise ValueError("--test-size must be an integer >= 1")
+    only_checklist = {"--autoattack": args.autoattack, "--autoattack-iter": args.autoattack_iter,
+                      "--transfer-from": args.transfer_from, "--tol": args.tol}
+    if args.checklist:
+        if args.step_size is not None:
+            raise ValueError("--step-size is not used by --checklist (its PGD step is "
+                             "2.5*eps/steps); leave it out")
+        if args.autoattack_iter is not None and args.autoattack_iter < 1:
+            raise ValueError(f"--autoattack-iter must be an integer >= 1; got "
+                             f"{args.autoattack_iter}")
+        if args.tol is not None and not 0 <= args.tol < 1:
+            raise ValueError(f"--tol must be a number in [0, 1); got {args.tol}")
+        if args.transfer_from == "":
+            raise ValueError("--transfer-from must be a checkpoint path or 'off'")
+    else:
+        given = [k for k, v in only_checklist.items() if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} can only be used with --checklist")
     device = _resolve_device(args.device, 0)
     overrides = {}
     if args.test_size is not None:
@@ -385,18 +426,31 @@ def _cmd_evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         overrides["data_root"] = args.data_root
     run = load_run(args.checkpoint, device=device, data_overrides=overrides)
     bundle = run.bundle
+    x, y = bundle.test.tensors
+    if args.checklist:
+        from empirical.checklist import ACC_TOL, load_source_model, run_checklist
+
+        source: Any = None
+        if args.transfer_from == "off":
+            source = "off"
+        elif args.transfer_from is not None:
+            source = load_source_model(args.transfer_from,
+                                       input_shape=tuple(bundle.input_shape),
+                                       num_classes=bundle.num_classes,
+                                       data=run.config["data"], device=device)
+        cl = run_checklist(run.model, x.to(device), y.to(device), eps=args.eps, norm=args.norm,
+                           lower=bundle.lower, upper=bundle.upper, steps=args.steps,
+                           restarts=args.restarts, seed=args.seed,
+                           transfer_source=source, autoattack=args.autoattack or "auto",
+                           autoattack_max_iter=args.autoattack_iter or 20,
+                           acc_tol=ACC_TOL if args.tol is None else args.tol)
+        payload = {**cl.to_dict(), "checkpoint": args.checkpoint, "epoch": run.epoch,
+                   "transfer_from": args.transfer_from}
+        return payload, cl.to_text()
     attacks = {n: make_attack(n, eps=args.eps, norm=args.norm, steps=args.steps,
                               step_size=args.step_size, restarts=args.restarts,
                               lower=bundle.lower, upper=bundle.upper, seed=args.seed)
                for n in names}
-    x, y = bundle.test.tensors
-    if args.checklist:
-        from empirical.checklist import run_checklist
-
-        cl = run_checklist(run.model, x.to(device), y.to(device), eps=args.eps, norm=args.norm,
-                           lower=bundle.lower, upper=bundle.upper, steps=args.steps,
-                           restarts=args.restarts, seed=args.seed, autoattack=args.autoattack)
-        return {**cl.to_dict(), "checkpoint": args.checkpoint, "epoch": run.epoch}, cl.to_text()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(args.seed)
         res = evaluate(run.model, x, y, attacks, batch_size=args.batch_size, device=device)
