@@ -23,8 +23,9 @@ def register(sub: Any, add_common: Any) -> None:
                                          "(training loss curves, extended/iterative training, "
                                          "accuracy under PGD-200 and AutoAttack)")
     p.add_argument("--setup", choices=tuple(SETUPS), default="mnist",
-                   help="mnist: CPU scale (10 digits, 5000/1000 images, small CNN); "
-                        "paper-mnist: the paper's full settings (GPU); bernoulli: synthetic "
+                   help="mnist: CPU scale (10 digits, 2000/500 images, small CNN, about "
+                        "an hour on a core); paper-mnist: the paper's full settings (GPU); "
+                        "bernoulli: synthetic "
                         "l_inf data with an exact optimum (feasible eps 1)")
     p.add_argument("--experiment", default="all",
                    help=f"comma list of {', '.join(EXPERIMENTS)}, or all")
