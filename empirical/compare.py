@@ -39,7 +39,8 @@ from empirical.data import DataSpec, build_data
 from empirical.evaluate import evaluate, make_attack
 from empirical.train import TrainConfig, train
 
-__all__ = ["METHODS", "TASKS", "CompareTask", "compare", "optimal_errors", "write_report"]
+__all__ = ["METHODS", "TASKS", "CompareTask", "compare", "optimal_curve", "optimal_errors",
+           "write_report"]
 
 METHODS = ("adversarial", "extended", "iterative")
 
@@ -126,6 +127,23 @@ def optimal_errors(task: CompareTask, bundle: Any, eps: float) -> dict[str, Any]
     if task.norm == "linf" and bundle.lower == 0.0 and bundle.upper == 1.0:
         out["bernoulli_limit_eps"] = 0.5  # paper Remark 2: {0,1} pixels
     return out
+
+
+def optimal_curve(theory: Any, norm: str, eps_max: float, points: int = 121
+                  ) -> list[list[float]]:
+    """``[[eps, optimal error], ...]`` on a dense grid ``0 .. 1.15 eps_max`` (integers for l0).
+
+    The exact population optimum is a step function for the Bernoulli model
+    (it jumps where the Hamming conflict radius grows), so the plot draws this
+    curve instead of joining the few budgets of the comparison grid.
+    """
+    p = _P[norm]
+    top = 1.15 * eps_max
+    if norm == "l0":
+        grid = [float(e) for e in range(int(math.floor(top)) + 1)]
+    else:
+        grid = [float(e) for e in np.linspace(0.0, top, points)]
+    return [[e, float(theory.robust_error(eps=e, p=p))] for e in grid]
 
 
 def _run_dir(out: Path, eps: float, method: str) -> Path:
@@ -263,6 +281,8 @@ def compare(
         if adv_ckpt is not None:
             prev_adv = adv_ckpt
     result = {"task": task.name, "norm": task.norm, "z": z, "rows": rows}
+    if bundle.theory is not None:
+        result["optimal_curve"] = optimal_curve(bundle.theory, task.norm, max(grid))
     write_report(result, out)
     return result
 
@@ -343,7 +363,14 @@ def _plot(result: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     eps = sorted({r["eps"] for r in rows})
     opt = [next(r["optimal_error"] for r in rows if r["eps"] == e) for e in eps]
-    ax.plot(eps, opt, "k-", lw=2.5, label="optimal (no classifier does better)")
+    curve = result.get("optimal_curve")
+    if curve:
+        ax.plot([c[0] for c in curve], [c[1] for c in curve], "k-", lw=2.5,
+                drawstyle="steps-post" if result["norm"] == "l0" else "default",
+                label="optimal (exact; no classifier does better)")
+        ax.plot(eps, opt, "ko", ms=4)
+    else:
+        ax.plot(eps, opt, "k-o", lw=2.5, ms=4, label="optimal (no classifier does better)")
     if "optimal_error_train" in rows[0]:
         opt_tr = [next(r["optimal_error_train"] for r in rows if r["eps"] == e) for e in eps]
         ax.plot(eps, opt_tr, "k:", lw=1.5, label="optimal on the train sample")

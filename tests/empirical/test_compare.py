@@ -57,3 +57,31 @@ def test_error_below_optimum_is_flagged(tmp_path, monkeypatch):
 def test_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         compare(out=tmp_path, **kwargs)
+
+
+def test_optimal_curve_is_the_exact_step():
+    """The plotted optimum is the exact one, not a line through the grid points.
+
+    Bernoulli model on {-1,1}^d under l_inf: a perturbation below 1 never changes a sign, so the
+    optimum is the Bayes error for every eps < 1 and 1/2 from eps = 1 on (paper Remark 2).
+    Gaussian l2: Phi(-(||Delta||_2 / 2 - eps) / sigma) (paper Theorem 2) up to ||Delta||_2 / 2.
+    """
+    from scipy.stats import norm as normal
+
+    from empirical.compare import optimal_curve
+    from empirical.data import DataSpec, build_data
+
+    theory = build_data(DataSpec(name="bernoulli", dim=20, k=10, t=0.1, train_size=10,
+                                 test_size=10)).theory
+    curve = optimal_curve(theory, "linf", 1.0)
+    bayes = float(theory.bayes_error())
+    assert curve[0] == [0.0, pytest.approx(bayes)]
+    for e, v in curve:
+        assert v == pytest.approx(bayes if e < 1 else 0.5), e
+    assert any(e >= 1 for e, _ in curve) and len(curve) == 121
+    steps = optimal_curve(theory, "l0", 4.0)
+    assert [e for e, _ in steps] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    g = build_data(DataSpec(name="gaussian", dim=4, distance=3.0, sigma=1.0, train_size=10,
+                            test_size=10)).theory
+    for e, v in optimal_curve(g, "l2", 1.2, points=7):
+        assert v == pytest.approx(normal.cdf(-(1.5 - e)), abs=1e-9)
