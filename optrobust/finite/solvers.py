@@ -9,8 +9,18 @@ independent set of the conflict graph)``; this module computes such sets.
 * ``"maxsat"``: weighted partial MaxSAT, a soft unit clause ``[x_i]`` of weight
   ``w_i`` per pair and a hard clause ``[-x_i, -x_j]`` per conflict, solved by
   RC2 (python-sat).
-* ``"milp"``: ``max sum w_i x_i`` s.t. ``x_i + x_j <= 1`` per conflict,
-  ``x`` binary (``scipy.optimize.milp``, HiGHS, relative gap 0).
+* ``"milp"``: ``max sum w_i x_i`` over binary ``x`` s.t. ``sum_{i in K} x_i <= 1``
+  for every clique ``K`` of a greedy edge clique cover of the conflict graph
+  (``scipy.optimize.milp``, HiGHS, relative gap 0).  Every conflict lies in some
+  ``K`` and every ``K`` is a clique, so the binary solutions are exactly the
+  independent sets, as with one ``x_i + x_j <= 1`` row per conflict; but the LP
+  relaxation is much tighter (the edge rows admit ``x = 1/2`` everywhere), which
+  makes dense multi-class graphs tractable: 500 MNIST digits, l2, eps = 5
+  (44882 conflicts) take seconds instead of minutes.  Components above
+  ``CLIQUE_MAX_N`` vertices fall back to the edge rows.  A component in which
+  every two pairs of different labels conflict ("label-complete", e.g. every
+  image pair at l_inf eps = 1/2 on [0, 1] pixels) is solved in closed form: an
+  independent set holds one label only, so the heaviest label wins.
 * ``"brute"``: every subset of the ``n <= 20`` pairs (an oracle for tests).
 
 MaxSAT and MILP are run per connected component of the conflict graph
@@ -28,10 +38,13 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components, maxi
 
 from optrobust.finite.conflict import ConflictGraph
 
-__all__ = ["SOLVERS", "BRUTE_MAX_N", "max_weight_independent_set"]
+__all__ = ["SOLVERS", "BRUTE_MAX_N", "CLIQUE_MAX_N", "clique_cover",
+           "max_weight_independent_set"]
 
 SOLVERS = ("auto", "flow", "maxsat", "milp", "brute")
 BRUTE_MAX_N = 20
+#: Largest component (vertices) given a clique cover; it builds two dense k x k bool arrays.
+CLIQUE_MAX_N = 6000
 
 
 def _check_solver(solver: Any) -> str:
@@ -116,11 +129,74 @@ def _maxsat_component(w: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return chosen
 
 
-def _milp_component(w: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def clique_cover(k: int, edges: np.ndarray) -> list[np.ndarray]:
+    """Greedy edge clique cover: cliques of the graph that together contain every edge.
+
+    Parameters
+    ----------
+    k : int
+        Number of vertices ``0 .. k-1``.
+    edges : numpy.ndarray, shape (m, 2)
+        Undirected edges (no self-loops).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Vertex sets; each is a clique, and each edge has both ends in one of them.
+
+    Notes
+    -----
+    Vertices are visited by decreasing degree; while vertex ``v`` has an
+    uncovered edge, a clique is grown from ``v`` by adding the common neighbour
+    with the most uncovered edges to the clique so far, until no common
+    neighbour is left (a maximal clique, hence a strong MILP row).  Each clique
+    covers at least one new edge, so the loop ends.  Memory: two ``k x k`` bool
+    arrays.
+    """
+    adj = np.zeros((k, k), dtype=bool)
+    adj[edges[:, 0], edges[:, 1]] = True
+    adj[edges[:, 1], edges[:, 0]] = True
+    uncovered = adj.copy()
+    cliques = []
+    for v in np.argsort(-adj.sum(axis=1), kind="stable").tolist():
+        while uncovered[v].any():
+            members = [v]
+            cand = adj[v].copy()
+            gain = uncovered[v].astype(np.int64)
+            while True:
+                score = np.where(cand, gain, -1)
+                u = int(np.argmax(score))
+                if score[u] < 0:
+                    break
+                members.append(u)
+                cand &= adj[u]
+                gain += uncovered[u]
+            clique = np.array(members, dtype=np.int64)
+            uncovered[np.ix_(clique, clique)] = False
+            cliques.append(clique)
+    return cliques
+
+
+def _label_complete(labels: np.ndarray, n_edges: int) -> bool:
+    """Whether ``n_edges`` edges (all between different labels) join every such pair."""
+    counts = np.unique(labels, return_counts=True)[1].astype(np.int64)
+    return n_edges == (int(counts.sum()) ** 2 - int((counts**2).sum())) // 2
+
+
+def _milp_component(w: np.ndarray, edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
     k = w.size
-    m = edges.shape[0]
+    if _label_complete(labels, edges.shape[0]):
+        # An independent set holds one label only; all pairs of one label are independent.
+        _, inv = np.unique(labels, return_inverse=True)
+        mass = np.bincount(inv.reshape(-1), weights=np.asarray(w, dtype=float))
+        return inv.reshape(-1) == int(np.argmax(mass))
+    if k <= CLIQUE_MAX_N:
+        rows_of = clique_cover(k, edges)
+    else:
+        rows_of = list(edges)
+    rows = np.repeat(np.arange(len(rows_of)), [len(r) for r in rows_of])
     a = sp.csr_array(
-        (np.ones(2 * m), (np.repeat(np.arange(m), 2), edges.reshape(-1))), shape=(m, k)
+        (np.ones(rows.size), (rows, np.concatenate(rows_of))), shape=(len(rows_of), k)
     )
     res = milp(
         c=-np.asarray(w, dtype=float),
@@ -213,7 +289,8 @@ def max_weight_independent_set(graph: ConflictGraph, *, solver: str = "auto",
         chosen = _brute(graph, w)
     else:
         chosen = np.ones(graph.n, dtype=bool)
-        part = _maxsat_component if solver == "maxsat" else _milp_component
         for verts in _components(graph):
-            chosen[verts] = part(np.asarray(w)[verts], _local_edges(graph, verts))
+            wv, ev = np.asarray(w)[verts], _local_edges(graph, verts)
+            chosen[verts] = (_maxsat_component(wv, ev) if solver == "maxsat"
+                             else _milp_component(wv, ev, graph.labels[verts]))
     return _augment(graph, chosen, np.asarray(w)), solver
