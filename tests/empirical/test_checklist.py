@@ -136,6 +136,8 @@ def test_autoattack_on_requires_images(box_mlp):
 @pytest.mark.parametrize("kw, match", [
     ({"eps": math.inf}, "eps"), ({"eps": 0.0}, "eps"), ({"norm": "l3"}, "norm"),
     ({"steps": 0}, "steps"), ({"restarts": 0}, "restarts"), ({"autoattack": "yes"}, "autoattack"),
+    ({"acc_tol": 1.0}, "acc_tol"), ({"acc_tol": -0.01}, "acc_tol"),
+    ({"acc_tol": math.nan}, "acc_tol"), ({"autoattack_max_iter": 0}, "autoattack_max_iter"),
 ])
 def test_bad_input(box_mlp, kw, match):
     model, x, y = box_mlp
@@ -159,26 +161,176 @@ def test_image_autoattack_runs_when_available():
     assert math.isclose(aa.numbers["gap"], aa.numbers["pgd_acc"] - aa.numbers["autoattack_acc"])
 
 
-def test_cli_checklist(tmp_path, capsys):
-    out = tmp_path / "run"
-    code = main(["train", "--data", "gaussian", "--dim", "4", "--distance", "3", "--sigma", "1",
-                 "--train-size", "256", "--test-size", "64", "--model", "mlp", "--epochs", "1",
-                 "--seed", "0", "--device", "cpu", "--quiet", "--out", str(out), "--json"])
-    assert code == 0
+def _train(out, *extra: str) -> None:
+    argv = ["train", "--data", "gaussian", "--dim", "4", "--distance", "3", "--sigma", "1",
+            "--train-size", "256", "--test-size", "64", "--model", "mlp", "--epochs", "1",
+            "--seed", "0", "--device", "cpu", "--quiet", "--out", str(out), "--json", *extra]
+    assert main(argv) == 0, argv
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory):
+    """Three tiny Gaussian runs: the evaluated one, an independent source on the same data
+    (another seed) and one on other data (dim 5)."""
+    root = tmp_path_factory.mktemp("cli_runs")
+    _train(root / "target")
+    _train(root / "source", "--seed", "1")
+    _train(root / "other", "--dim", "5")
+    return {k: str(root / k / "checkpoint.pt") for k in ("target", "source", "other")}
+
+
+def _evaluate(capsys, ckpt: str, *extra: str) -> tuple[int, str, str]:
     capsys.readouterr()
-    argv = ["evaluate", "--checkpoint", str(out / "checkpoint.pt"), "--eps", "0.3",
-            "--steps", "5", "--checklist", "--device", "cpu"]
-    assert main(argv + ["--json"]) == 0
-    payload = json.loads(capsys.readouterr().out)
+    try:
+        code = main(["evaluate", "--checkpoint", ckpt, "--eps", "0.3", "--steps", "5",
+                     "--device", "cpu", *extra])
+    except SystemExit as exc:  # argparse's own errors (a non-integer, ...)
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_cli_checklist(cli_runs, capsys):
+    code, out, _ = _evaluate(capsys, cli_runs["target"], "--checklist", "--json")
+    assert code == 0
+    payload = json.loads(out)
     assert payload["passed"] + payload["failed"] + payload["skipped"] == len(NAMES)
     assert [c["name"] for c in payload["checklist"]] == NAMES
     assert payload["settings"]["n"] == 64
-    assert main(argv) == 0
-    text = capsys.readouterr().out
-    assert text.splitlines()[0].startswith("check") and "SKIP" in text
-    assert main(argv[:4] + ["inf", "--checklist", "--device", "cpu"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "eps" in err[0]
+    assert payload["settings"]["transfer_source"] == "surrogate"
+    assert payload["transfer_from"] is None
+    by = {c["name"]: c for c in payload["checklist"]}
+    assert by["transfer_vs_whitebox"]["numbers"]["source"].startswith("surrogate MLP")
+    code, out, _ = _evaluate(capsys, cli_runs["target"], "--checklist")
+    assert code == 0
+    assert out.splitlines()[0].startswith("check") and "SKIP" in out
+    code, _, err = _evaluate(capsys, cli_runs["target"], "--checklist", "--eps", "inf")
+    _one_line_error(code, err, "eps")
+
+
+def test_cli_knobs_reach_the_checklist(cli_runs, capsys):
+    """--steps, --restarts, --seed, --tol, --test-size, --autoattack(-iter) end up in the
+    settings and the thresholds; tol = max(--tol, 1/n)."""
+    code, out, _ = _evaluate(capsys, cli_runs["target"], "--checklist", "--json",
+                             "--steps", "3", "--restarts", "2", "--seed", "4", "--tol", "0.25",
+                             "--test-size", "40", "--autoattack", "off",
+                             "--autoattack-iter", "3")
+    assert code == 0
+    payload = json.loads(out)
+    st = payload["settings"]
+    assert (st["steps"], st["restarts"], st["seed"], st["n"]) == (3, 2, 4, 40)
+    assert (st["acc_tol"], st["autoattack"], st["autoattack_max_iter"]) == (0.25, "off", 3)
+    by = {c["name"]: c for c in payload["checklist"]}
+    assert by["pgd_vs_fgsm"]["numbers"]["tol"] == pytest.approx(0.25)
+    assert by["autoattack_gap"]["verdict"] == "SKIP"
+    # tiny tolerance: floored at one sample (1/40)
+    code, out, _ = _evaluate(capsys, cli_runs["target"], "--checklist", "--json", "--tol", "0",
+                             "--test-size", "40", "--transfer-from", "off")
+    assert code == 0
+    tol = {c["name"]: c for c in json.loads(out)["checklist"]}["monotone_eps"]["numbers"]["tol"]
+    assert tol == pytest.approx(1 / 40)
+
+
+def test_cli_transfer_from_own_checkpoint_equals_whitebox(cli_runs, capsys):
+    """Oracle: with the evaluated weights as the source, the transfer attack is the very same
+    seeded PGD, so its accuracy equals the white-box PGD accuracy exactly."""
+    code, out, _ = _evaluate(capsys, cli_runs["target"], "--checklist", "--json",
+                             "--transfer-from", cli_runs["target"], "--autoattack", "off")
+    assert code == 0
+    payload = json.loads(out)
+    tr = {c["name"]: c for c in payload["checklist"]}["transfer_vs_whitebox"]
+    assert tr["numbers"]["source"] == "given" and tr["verdict"] == "PASS"
+    assert tr["numbers"]["transfer_acc"] == tr["numbers"]["pgd_acc"]
+    assert payload["transfer_from"] == cli_runs["target"]
+    assert payload["settings"]["transfer_source"] == "given"
+
+
+def test_cli_transfer_from_other_run_matches_library(cli_runs, capsys):
+    """The CLI's transfer check with another run as source equals run_checklist called
+    directly with that run's model (loaded by load_source_model) on the same test set."""
+    from empirical.checklist import load_source_model
+    from empirical.evaluate import load_run
+
+    code, out, _ = _evaluate(capsys, cli_runs["target"], "--checklist", "--json",
+                             "--transfer-from", cli_runs["source"])
+    assert code == 0
+    got = {c["name"]: c for c in json.loads(out)["checklist"]}["transfer_vs_whitebox"]
+    run = load_run(cli_runs["target"])
+    src = load_source_model(cli_runs["source"], input_shape=(4,), num_classes=2,
+                            data=run.config["data"])
+    assert not src.training
+    x, y = run.bundle.test.tensors
+    res = run_checklist(run.model, x, y, eps=0.3, steps=5, restarts=1, transfer_source=src)
+    want = {c.name: c for c in res.checks}["transfer_vs_whitebox"]
+    assert got["numbers"]["transfer_acc"] == want.numbers["transfer_acc"]
+    assert got["numbers"]["source_clean_acc"] == want.numbers["source_clean_acc"]
+    assert got["verdict"] == want.verdict
+
+
+def test_cli_transfer_off(cli_runs, capsys):
+    code, out, _ = _evaluate(capsys, cli_runs["target"], "--checklist", "--json",
+                             "--transfer-from", "off", "--autoattack", "off")
+    assert code == 0
+    tr = {c["name"]: c for c in json.loads(out)["checklist"]}["transfer_vs_whitebox"]
+    assert tr["verdict"] == "SKIP" and tr["detail"] == "skipped: transfer_source='off'"
+
+
+def test_cli_bad_transfer_source(cli_runs, capsys, tmp_path):
+    missing = str(tmp_path / "nope.pt")
+    code, _, err = _evaluate(capsys, cli_runs["target"], "--checklist", "--transfer-from",
+                             missing)
+    _one_line_error(code, err, "not found", missing)
+    junk = tmp_path / "junk.pt"
+    junk.write_text("not a checkpoint")
+    code, _, err = _evaluate(capsys, cli_runs["target"], "--checklist", "--transfer-from",
+                             str(junk))
+    _one_line_error(code, err, "could not be read")
+    code, _, err = _evaluate(capsys, cli_runs["target"], "--checklist", "--transfer-from",
+                             cli_runs["other"])
+    _one_line_error(code, err, "other data", "dim=5")
+    code, _, err = _evaluate(capsys, cli_runs["target"], "--checklist", "--transfer-from", "")
+    _one_line_error(code, err, "--transfer-from")
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--checklist", "--autoattack-iter", "0"], "--autoattack-iter"),
+    (["--checklist", "--autoattack-iter", "-2"], "--autoattack-iter"),
+    (["--checklist", "--autoattack-iter", "two"], "--autoattack-iter"),
+    (["--checklist", "--tol", "1"], "--tol"),
+    (["--checklist", "--tol", "-0.1"], "--tol"),
+    (["--checklist", "--tol", "nan"], "--tol"),
+    (["--checklist", "--restarts", "0"], "restarts"),
+    (["--checklist", "--steps", "0"], "steps"),
+    (["--checklist", "--step-size", "0.1"], "--step-size"),
+    (["--checklist", "--autoattack", "on"], "autoattack='on'"),
+    (["--autoattack-iter", "5"], "--checklist"),
+    (["--transfer-from", "off", "--tol", "0.1"], "--transfer-from, --tol"),
+])
+def test_cli_bad_checklist_options(cli_runs, capsys, extra, needle):
+    code, _, err = _evaluate(capsys, cli_runs["target"], *extra)
+    _one_line_error(code, err, needle)
+
+
+def test_load_source_model_checks(cli_runs):
+    from empirical.checklist import load_source_model
+
+    with pytest.raises(ValueError, match="does not fit"):
+        load_source_model(cli_runs["source"], input_shape=(4,), num_classes=3)
+    with pytest.raises(ValueError, match="does not fit"):
+        load_source_model(cli_runs["other"], input_shape=(4,), num_classes=2)
+    with pytest.raises(ValueError, match="other data"):
+        load_source_model(cli_runs["source"], input_shape=(4,), num_classes=2,
+                          data={"name": "bernoulli", "dim": 4})
+    with pytest.raises(FileNotFoundError):
+        load_source_model(cli_runs["source"] + ".missing", input_shape=(4,), num_classes=2)
 
 
 def test_dataclasses_frozen():
