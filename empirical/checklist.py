@@ -63,6 +63,16 @@ SURROGATE_STEPS = 100
 #: Loss-surface settings: samples, grid points per axis, roughness threshold.
 SURFACE_SAMPLES = 4
 SURFACE_GRID = 11
+#: Calibration (MNIST 3 vs 7, box [0, 1], the checklist's median over its 4 samples at
+#: linf 0.3 / linf 0.1 / l2 2.0).  Honest CNNs: small-cnn standard 500 images x 2 epochs
+#: 0.23/0.19/0.16, x 5 epochs 0.39/0.38/0.42, 2000 x 8 0.42/0.60/0.66, 5000 x 10
+#: 0.54/0.69/0.77; paper-cnn 2000 x 4 0.44/0.62/0.72; adversarial (linf 0.1, 0.2; extended
+#: to 0.3) 0.14-0.29; single samples (40 per model) at most 1.00.  Gradient-masked
+#: small-cnn with inputs rounded to 1/2 (as in the tests): 1.14/1.51/1.34.  Roughness grows
+#: with training, so the value is not lowered; the zero-gradient fraction, not roughness,
+#: flags fine quantization (1/16: 0.28 at linf 0.3) and saturated logits (x1000: 0.00), and
+#: an input transform x + 0.05 sin(300 x) (nonzero, shattered gradient: 0.56/0.42/0.80) is
+#: caught at linf 0.3 by pgd_vs_fgsm, noise and transfer but by nothing at linf 0.1.
 ROUGHNESS_MAX = 1.0
 #: Largest tolerated fraction of samples with an exactly zero input gradient.
 ZERO_GRAD_MAX = 0.5
