@@ -67,7 +67,7 @@ SURFACE_GRID = 11
 #: linf 0.3 / linf 0.1 / l2 2.0).  Honest CNNs: small-cnn standard 500 images x 2 epochs
 #: 0.23/0.19/0.16, x 5 epochs 0.39/0.38/0.42, 2000 x 8 0.42/0.60/0.66, 5000 x 10
 #: 0.54/0.69/0.77; paper-cnn 2000 x 4 0.44/0.62/0.72; adversarial (linf 0.1, 0.2; extended
-#: to 0.3) 0.14-0.29; single samples (40 per model) at most 1.00.  Gradient-masked
+#: to 0.3) 0.12-0.29; single samples (40 per model) at most 1.00.  Gradient-masked
 #: small-cnn with inputs rounded to 1/2 (as in the tests): 1.14/1.51/1.34.  Roughness grows
 #: with training, so the value is not lowered; the zero-gradient fraction, not roughness,
 #: flags fine quantization (1/16: 0.28 at linf 0.3) and saturated logits (x1000: 0.00), and
@@ -337,7 +337,8 @@ def run_checklist(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
     transfer_source : nn.Module, "off" or None
         Source model of the transfer attack; ``None`` trains a surrogate MLP on ``(x, y)``
         (``SURROGATE_STEPS`` full-batch Adam steps; it sees the evaluation labels, so it is a
-        strong, "same data" black box); ``"off"`` skips the check.
+        strong, "same data" black box); ``"off"`` skips the check.  Another run's model:
+        :func:`load_source_model`.
     autoattack : {"auto", "off", "on"}
         ``"auto"``: run when ART is importable and ``x`` is image-shaped ``(n, C, H, W)``
         and ``norm`` is l2/linf; ``"on"``: require it (``ImportError``/``ValueError``).
