@@ -36,6 +36,8 @@ def register(sub: Any, add_common: Any) -> None:
     p.add_argument("--test-size", type=int, default=None)
     p.add_argument("--epochs", type=int, default=None,
                    help="epochs of adversarial training from scratch (setup's default)")
+    p.add_argument("--figure1-eps", default=None,
+                   help="comma list: the budgets of Figure 1 (default: the setup's)")
     p.add_argument("--no-autoattack", action="store_true", help="Table 1: PGD-200 only")
     add_common(p)
     p.set_defaults(func=_cmd_reproduce)
@@ -57,10 +59,15 @@ def _cmd_reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         v = getattr(args, name)
         if v is not None and v < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
-    device = str(_resolve_device(args.device, 0))
+    fig1 = None
+    if args.figure1_eps is not None:
+        from optrobust.cli import parse_number_list
+
+        fig1 = tuple(float(v) for v in parse_number_list(args.figure1_eps, name="--figure1-eps"))
+        device = str(_resolve_device(args.device, 0))
     res = reproduce(args.setup, args.out, experiments=experiments, seed=args.seed,
                     device=device, data_root=args.data_root, train_size=args.train_size,
-                    test_size=args.test_size, epochs=args.epochs,
+                    test_size=args.test_size, epochs=args.epochs, figure1_eps=fig1,
                     use_autoattack=not args.no_autoattack, quiet=args.quiet)
     out = Path(args.out)
     lines = [f"reproduce ({res['setup']}): {', '.join(experiments)} in {res['seconds']:g} s"]

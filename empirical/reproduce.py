@@ -433,7 +433,8 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
               experiments: tuple[str, ...] = EXPERIMENTS, seed: int = 0, device: str = "cpu",
               data_root: str | None = None, train_size: int | None = None,
               test_size: int | None = None, epochs: int | None = None,
-              use_autoattack: bool = True, quiet: bool = False) -> dict[str, Any]:
+              figure1_eps: tuple[float, ...] | None = None, use_autoattack: bool = True,
+              quiet: bool = False) -> dict[str, Any]:
     """Train what ``experiments`` need and write their figures and tables into ``out``.
 
     Parameters
@@ -445,7 +446,7 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
         finished, resumed when interrupted), ``out/eval`` the cached evaluations.
     experiments : tuple of str
         Subset of :data:`EXPERIMENTS`.
-    seed, device, data_root, train_size, test_size, epochs
+    seed, device, data_root, train_size, test_size, epochs, figure1_eps
         Overrides (``epochs``: adversarial training from scratch).
     use_autoattack : bool
         Table 1: add AutoAttack when ART is installed (images only).
@@ -472,6 +473,11 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
         setup = replace(setup, epochs=epochs)
+    if figure1_eps is not None:
+        figure1_eps = tuple(sorted(float(e) for e in figure1_eps))
+        if not figure1_eps or any(not math.isfinite(e) or e <= 0 for e in figure1_eps):
+            raise ValueError(f"figure1_eps must be finite budgets > 0, got {figure1_eps!r}")
+        setup = replace(setup, figure1_eps=figure1_eps)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runs = planned_runs(setup, experiments, out=out, seed=seed)

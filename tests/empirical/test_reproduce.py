@@ -127,6 +127,7 @@ def test_weak_attack_is_flagged(tmp_path, monkeypatch):
     ({"setup": "nope"}, "setup must be one of"),
     ({"experiments": ("figure3",)}, "experiments must be among"),
     ({"epochs": 0}, "epochs must be an integer"),
+    ({"figure1_eps": (0.3, math.inf)}, "figure1_eps must be finite budgets"),
 ])
 def test_bad_arguments(tmp_path, kwargs, match):
     setup = kwargs.pop("setup", TINY)
@@ -139,10 +140,17 @@ def test_cli(tmp_path, capsys):
 
     assert main(["reproduce", "--experiment", "figure3", "--out", str(tmp_path)]) == 2
     assert "--experiment must be" in capsys.readouterr().err
+    assert main(["reproduce", "--figure1-eps", "0.3,x", "--out", str(tmp_path)]) == 2
+    assert "--figure1-eps" in capsys.readouterr().err
     assert main(["reproduce", "--setup", "bernoulli", "--experiment", "figure1",
                  "--train-size", "100", "--test-size", "50", "--epochs", "1",
                  "--out", str(tmp_path), "--quiet", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["experiments"] == ["figure1"]
     assert set(payload["figure1"]["train_adv_loss"]) == {"0.2", "0.4", "0.6", "0.7", "0.8", "0.9"}
+    assert main(["reproduce", "--setup", "bernoulli", "--experiment", "figure1",
+                 "--figure1-eps", "0.9,1/2", "--train-size", "100", "--test-size", "50",
+                 "--epochs", "1", "--out", str(tmp_path), "--quiet", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload["figure1"]["train_adv_loss"]) == {"0.5", "0.9"}
     assert (tmp_path / "figure1.png").exists()
