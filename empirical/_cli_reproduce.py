@@ -64,7 +64,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         from optrobust.cli import parse_number_list
 
         fig1 = tuple(float(v) for v in parse_number_list(args.figure1_eps, name="--figure1-eps"))
-        device = str(_resolve_device(args.device, 0))
+    device = str(_resolve_device(args.device, 0))
     res = reproduce(args.setup, args.out, experiments=experiments, seed=args.seed,
                     device=device, data_root=args.data_root, train_size=args.train_size,
                     test_size=args.test_size, epochs=args.epochs, figure1_eps=fig1,
