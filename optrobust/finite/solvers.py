@@ -14,13 +14,15 @@ independent set of the conflict graph)``; this module computes such sets.
   (``scipy.optimize.milp``, HiGHS, relative gap 0).  Every conflict lies in some
   ``K`` and every ``K`` is a clique, so the binary solutions are exactly the
   independent sets, as with one ``x_i + x_j <= 1`` row per conflict; but the LP
-  relaxation is much tighter (the edge rows admit ``x = 1/2`` everywhere), which
-  makes dense multi-class graphs tractable: 500 MNIST digits, l2, eps = 5
-  (44882 conflicts) take seconds instead of minutes.  Components above
+  relaxation is tighter (the edge rows admit ``x = 1/2`` everywhere), which helps
+  on dense multi-class graphs: 500 MNIST digits, l2, eps = 5 (44882 conflicts)
+  take 2.5 s instead of 16.5 s with the edge rows.  Components above
   ``CLIQUE_MAX_N`` vertices fall back to the edge rows.  A component in which
   every two pairs of different labels conflict ("label-complete", e.g. every
   image pair at l_inf eps = 1/2 on [0, 1] pixels) is solved in closed form: an
-  independent set holds one label only, so the heaviest label wins.
+  independent set holds one label only, so the heaviest label wins (500 MNIST
+  digits at l_inf eps = 1/2, 112465 conflicts: 0.02 s, against 74 s for HiGHS
+  on the edge rows).
 * ``"brute"``: every subset of the ``n <= 20`` pairs (an oracle for tests).
 
 MaxSAT and MILP are run per connected component of the conflict graph
