@@ -195,7 +195,8 @@ def compare(
         Overrides of the task's defaults.
     classes : sequence of int, optional
         MNIST tasks: the digits to keep (default 3, 7); ten digits give the
-        multi-class problem (its exact optimum is solved by MaxSAT).
+        multi-class problem (its exact optimum is solved by the MILP,
+        ``solver='auto'``).
     eval_steps, eval_restarts : int
         PGD evaluation strength.
     use_autoattack : bool
