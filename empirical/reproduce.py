@@ -431,7 +431,8 @@ def _table_markdown(res: dict[str, Any]) -> str:
     lines.append("| " + " | ".join(opt) + " |")
     n = res["rows"][0]["n"] if res["rows"] else 0
     lines += ["", f"Test samples: {n}; accuracies are per-sample worst cases over the attacks "
-              f"listed. Feasible eps (the optimum reaches chance): {res['feasible_eps']:g}. "
+              f"listed. Feasible eps (the optimum is the best constant classifier): "
+              f"{res['feasible_eps']:g}. "
               "A flag marks a model more accurate than the optimum allows (a weak attack)."]
     return "\n".join(lines)
 
