@@ -174,19 +174,31 @@ def _add_compare(sub: Any) -> None:
     p = sub.add_parser("compare", help="learned vs exact optimal robust error over an eps grid")
     p.add_argument("--task", required=True,
                    help="gaussian-l2, gaussian-linf, bernoulli-l0, bernoulli-linf, "
-                        "mnist-linf or mnist-l2")
-    p.add_argument("--eps-grid", default=None, help="comma-separated budgets (default: task's)")
+                        "mnist-linf, mnist-l2 or cifar10-linf")
+    p.add_argument("--preset", choices=("paper-mnist", "paper-cifar10"), default=None,
+                   help="the paper's training settings per method on the full data set, "
+                        "PGD evaluation 200 steps x 5 restarts (paper-mnist: MNIST tasks; "
+                        "paper-cifar10: cifar10-linf); meant for a GPU")
+    p.add_argument("--eps-grid", default=None,
+                   help="comma-separated budgets such as 0.1,0.3 or 8/255 (default: task's)")
     p.add_argument("--out", required=True, help="output directory (finished runs are reused)")
     p.add_argument("--methods", default="adversarial,extended,iterative")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=None, help="override the task's epochs")
-    p.add_argument("--train-size", type=int, default=None)
-    p.add_argument("--test-size", type=int, default=None)
-    p.add_argument("--data-root", default=None, help="MNIST root (default ../shared/data)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="override the task's (or preset's) epochs; extended trains half")
+    p.add_argument("--train-size", type=int, default=None,
+                   help="training subset (default: task's; with --preset: all)")
+    p.add_argument("--test-size", type=int, default=None,
+                   help="test subset (default: task's; with --preset: all)")
+    p.add_argument("--data-root", default=None,
+                   help="MNIST / CIFAR-10 root (default ../shared/data)")
     p.add_argument("--classes", default=None,
-                   help="MNIST tasks: digits to keep, e.g. 0,1,2,3,4,5,6,7,8,9 (default 3,7)")
-    p.add_argument("--steps", type=int, default=None, help="PGD evaluation steps")
-    p.add_argument("--restarts", type=int, default=None, help="PGD evaluation restarts")
+                   help="image tasks: classes to keep, e.g. 0,1,2,3,4,5,6,7,8,9 (default: MNIST "
+                        "3,7; CIFAR-10 all)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="PGD evaluation steps (default: task's; with --preset 200)")
+    p.add_argument("--restarts", type=int, default=None,
+                   help="PGD evaluation restarts (default: task's; with --preset 5)")
     p.add_argument("--no-autoattack", action="store_true", help="PGD only")
     _add_common(p)
     p.set_defaults(func=_cmd_compare)
@@ -211,11 +223,15 @@ def _cmd_compare(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         except ValueError:
             raise ValueError(f"--classes: expected digits such as 3,7, got {args.classes!r}") \
                 from None
+    for flag in ("epochs", "train_size", "test_size", "steps", "restarts"):
+        v = getattr(args, flag)
+        if v is not None and v < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be an integer >= 1, got {v}")
     res = compare(args.task, args.out, eps_grid=grid, methods=methods, seed=args.seed,
                   device=args.device, epochs=args.epochs, train_size=args.train_size,
                   test_size=args.test_size, data_root=args.data_root, classes=classes,
                   eval_steps=args.steps, eval_restarts=args.restarts,
-                  use_autoattack=not args.no_autoattack, quiet=args.quiet)
+                  use_autoattack=not args.no_autoattack, quiet=args.quiet, preset=args.preset)
     text = (Path(args.out) / "results.md").read_text()
     text += f"\nwritten: {args.out}/results.json, results.md, results.png\n"
     return res, text

@@ -11,11 +11,19 @@ put next to the *optimal* robust error:
   :mod:`optrobust` (``GaussianModel`` / ``BernoulliModel``).  A learned error
   *below* the optimum by more than sampling error (``z`` standard errors) is
   impossible, so it is flagged: the attack is too weak, or the theory is wrong.
-* MNIST (``mnist-linf``, ``mnist-l2``, a binary pair by default): the exact
-  optimal robust error of the *empirical* test (and train) sample, computed by
-  :func:`optrobust.optimal_robust_error` -- no classifier has lower adversarial
-  error on that very sample -- and the Bernoulli-model limit (paper Remark 2:
-  l_inf eps = 0.5 for {0,1} pixels).
+* MNIST (``mnist-linf``, ``mnist-l2``, a binary pair by default) and CIFAR-10
+  (``cifar10-linf``, ten classes, the budgets 8/255, 16/255, 32/255 of the
+  paper's Table 2): the exact optimal robust error of the *empirical* test (and
+  train) sample, computed by :func:`optrobust.optimal_robust_error` -- no
+  classifier has lower adversarial error on that very sample -- and the
+  Bernoulli-model limit (paper Remark 2: l_inf eps = 0.5 for {0,1} pixels; for
+  any inputs in [0, 1] every two points are within l_inf distance 1 = 2 * 0.5).
+
+The defaults are CPU-sized (subsets, small models, few epochs).  ``preset``
+(``paper-mnist`` for the MNIST tasks, ``paper-cifar10`` for ``cifar10-linf``)
+trains every run with the paper's settings for its method (Section 3.1.1,
+:data:`empirical.config.PRESETS`) on the full data set, and evaluates with a
+stronger attack (:data:`PRESET_EVAL`); see :func:`compare`.
 
 Outputs in ``out``: ``results.json`` (``{"task", "rows": [...]}``),
 ``results.md`` (a markdown table), ``results.png`` (learned and optimal error
@@ -28,7 +36,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +45,10 @@ import torch
 
 from empirical.data import DataSpec, build_data
 from empirical.evaluate import evaluate, make_attack
-from empirical.train import TrainConfig, train
+from empirical.train import PRESETS, TrainConfig, apply_preset, train
 
-__all__ = ["METHODS", "TASKS", "CompareTask", "compare", "optimal_curve", "optimal_errors",
-           "write_report"]
+__all__ = ["L2_PRESET_PGD_STEPS", "METHODS", "PRESET_EVAL", "TASKS", "CompareTask", "compare",
+           "optimal_curve", "optimal_errors", "preset_config", "write_report"]
 
 METHODS = ("adversarial", "extended", "iterative")
 
@@ -89,7 +97,23 @@ TASKS: dict[str, CompareTask] = {
         "mnist-l2",
         DataSpec(name="mnist", classes=(3, 7), train_size=2000, test_size=1000),
         "small-cnn", "l2", (1.0, 2.0, 3.0), epochs=5),
+    # Ten classes, budgets of the paper's Table 2; a CPU-sized subset and model by default
+    # (``preset="paper-cifar10"``: ResNet-50 on all 50000 / 10000 images).
+    "cifar10-linf": CompareTask(
+        "cifar10-linf",
+        DataSpec(name="cifar10", train_size=2000, test_size=500),
+        "small-cnn", "linf", (8 / 255, 16 / 255, 32 / 255), epochs=5),
 }
+
+#: Evaluation under a preset (unless ``eval_steps`` / ``eval_restarts`` are given): PGD with
+#: 200 steps (the paper's Table 1 / 2 evaluation) and 5 random restarts, and AutoAttack (when
+#: installed) with APGD's standard 100 iterations instead of the CPU budget of 20.
+PRESET_EVAL: dict[str, int] = {"steps": 200, "restarts": 5, "autoattack_max_iter": 100}
+
+#: Training PGD under a preset for an l2 task: this many steps of size ``2.5 * eps / steps``
+#: (= eps / 6), the ratio of the paper's l_inf rule at its main budget (eps 0.3: 15 steps of
+#: 0.05).  The preset's l_inf step 0.05 is a per-pixel size and has no l2 meaning.
+L2_PRESET_PGD_STEPS = 15
 
 _P = {"l0": 0, "l2": 2, "linf": math.inf}
 
@@ -164,6 +188,80 @@ def _train_or_reuse(cfg: TrainConfig, run: Path, *, device: str, quiet: bool) ->
     return ckpt
 
 
+def _check_preset(preset: str, task: CompareTask) -> None:
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    data_name = PRESETS[preset]["data"]["name"]
+    if task.data.name != data_name:
+        fits = ", ".join(t for t, v in TASKS.items() if v.data.name == data_name)
+        raise ValueError(f"preset {preset!r} does not fit task {task.name!r} "
+                         f"({task.data.name} data): it is for the {data_name} tasks ({fits})")
+    if task.norm not in ("linf", "l2"):
+        raise ValueError(f"preset {preset!r} needs an linf or l2 task; task {task.name!r} is "
+                         f"{task.norm}")
+
+
+def _epochs_to_reach(eps: float, increment: float) -> int:
+    """Epochs until ``min(eps, (e - 1) * increment)`` equals ``eps`` (float-safe)."""
+    q = eps / increment
+    r = round(q)
+    steps = int(r) if abs(q - r) <= 1e-9 * max(1.0, q) else math.ceil(q)
+    return steps + 1
+
+
+def preset_config(preset: str, task: CompareTask, method: str, *, data: DataSpec,
+                  eps: float, seed: int = 0, epochs: int | None = None,
+                  init_from: str | None = None) -> TrainConfig:
+    """The training run of ``method`` at ``eps`` that :func:`compare` uses under ``preset``.
+
+    Parameters
+    ----------
+    preset : {"paper-mnist", "paper-cifar10"}
+    task : CompareTask
+        Its ``norm`` is kept (the presets are l_inf; an l2 task trains with the l2 PGD of
+        :data:`L2_PRESET_PGD_STEPS` steps of size ``2.5 * eps / steps``).
+    method : {"standard", "adversarial", "extended", "iterative"}
+    data : DataSpec
+        The data of the comparison (full sets unless sizes were given).
+    eps : float
+        Target budget (``0`` for ``standard``).
+    seed : int
+    epochs : int or None
+        Explicit epochs (wins over the preset): every method trains ``epochs``, except
+        ``extended``, which trains ``max(1, epochs // 2)`` as without a preset.
+    init_from : str or None
+        ``extended``: the checkpoint it starts from.
+
+    Returns
+    -------
+    TrainConfig
+        The preset's settings for ``method`` (:func:`empirical.config.apply_preset`):
+        model, optimizer, lr, momentum, weight decay, lr milestones, batch size,
+        augmentation, PGD step rule and epochs.  ``iterative`` starts at eps 0; with the
+        preset's increment (MNIST: +0.01 per epoch) and no explicit ``epochs`` it trains
+        ``max(preset epochs, epochs needed to reach eps)`` (eps 0.4: 41 epochs, since the
+        paper's "IAT eps = 0 -> 0.4" reaches its target); for an l2 task, and for
+        ``paper-cifar10`` (no increment stated), eps grows linearly from 0 to eps over the
+        epochs.
+    """
+    _check_preset(preset, task)
+    explicit: dict[str, Any] = {"norm": task.norm, "eps": float(eps), "seed": seed}
+    if epochs is not None:
+        explicit["epochs"] = max(1, epochs // 2) if method == "extended" else epochs
+    if method == "iterative":
+        explicit["eps_start"] = 0.0
+    if init_from is not None:
+        explicit["init_from"] = init_from
+    kw = apply_preset(preset, method, explicit)
+    if task.norm != PRESETS[preset]["norm"]:  # l2 task: a scale-free step rule
+        kw["pgd_steps"], kw["pgd_step_size"] = L2_PRESET_PGD_STEPS, None
+        kw.pop("eps_increment", None)
+    if method == "iterative" and epochs is None and kw.get("eps_increment"):
+        kw["epochs"] = max(int(kw["epochs"]), _epochs_to_reach(float(eps), kw["eps_increment"]))
+    kw["data"] = data
+    return TrainConfig(**kw)
+
+
 def compare(
     task: str | CompareTask,
     out: str | Path,
@@ -182,6 +280,7 @@ def compare(
     use_autoattack: bool = True,
     z: float = 3.0,
     quiet: bool = True,
+    preset: str | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate every (eps, method), then write the report.
 
@@ -192,27 +291,37 @@ def compare(
     out : path
         Output directory (runs are reused when already finished).
     eps_grid, methods, seed, device, epochs, train_size, test_size, data_root
-        Overrides of the task's defaults.
+        Overrides of the task's defaults (and of the preset's epochs and full data).
     classes : sequence of int, optional
-        MNIST tasks: the digits to keep (default 3, 7); ten digits give the
-        multi-class problem (its exact optimum is solved by the MILP,
-        ``solver='auto'``).
+        Image tasks: the classes to keep (MNIST default 3, 7; CIFAR-10 default all ten);
+        three or more classes have their exact optimum solved by the MILP
+        (``solver='auto'``).
     eval_steps, eval_restarts : int
-        PGD evaluation strength.
+        PGD evaluation strength (default: the task's; under a preset :data:`PRESET_EVAL`).
     use_autoattack : bool
         Add AutoAttack to the evaluation when installed (l_inf and l2 only).
     z : float
         A learned error below ``optimal_error - z * se`` is flagged.
+    quiet : bool
+        No training progress output.
+    preset : {"paper-mnist", "paper-cifar10"} or None
+        Train every run with the paper's settings for its method (:func:`preset_config`)
+        on the full data set (``train_size`` / ``test_size`` still win), and evaluate
+        with :data:`PRESET_EVAL`.  ``paper-mnist`` fits the MNIST tasks,
+        ``paper-cifar10`` the CIFAR-10 task; another combination raises ``ValueError``.
 
     Returns
     -------
     dict
-        ``{"task", "rows": [...]}`` as written to ``results.json``.
+        ``{"task", "norm", "z", "preset", "eval", "rows": [...]}`` as written to
+        ``results.json``.
     """
     if isinstance(task, str):
         if task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
         task = TASKS[task]
+    if preset is not None:
+        _check_preset(preset, task)
     for m in methods:
         if m not in METHODS:
             raise ValueError(f"methods must be among {', '.join(METHODS)}, got {m!r}")
@@ -221,6 +330,10 @@ def compare(
         raise ValueError(f"eps_grid must be finite budgets > 0, got {eps_grid!r}")
     if task.norm == "l0" and any(not float(e).is_integer() for e in grid):
         raise ValueError("eps_grid must be integers (changed pixels) for an l0 task")
+    for name, v in (("epochs", epochs), ("eval_steps", eval_steps),
+                    ("eval_restarts", eval_restarts)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
     data = task.data
     if classes is not None:
         if data.name not in ("mnist", "cifar10"):
@@ -229,6 +342,8 @@ def compare(
         if len(classes) < 2 or len(set(classes)) != len(classes) or \
                 any(not 0 <= c <= 9 for c in classes):
             raise ValueError(f"classes must be >= 2 distinct digits in 0..9, got {classes!r}")
+    if preset is not None:  # the full data set unless sizes are given
+        data = replace(data, train_size=None, test_size=None)
     overrides = {k: v for k, v in (("train_size", train_size), ("test_size", test_size),
                                    ("data_root", data_root), ("classes", classes))
                  if v is not None}
@@ -241,8 +356,23 @@ def compare(
     base = TrainConfig(data=data, model=task.model, method="adversarial", eps=grid[0],
                        norm=task.norm, epochs=n_epochs, batch_size=task.batch_size, lr=task.lr,
                        pgd_steps=task.pgd_steps, seed=seed)
-    steps = eval_steps or task.eval_steps
-    restarts = eval_restarts or task.eval_restarts
+
+    def config(method: str, eps: float, init: Path | None = None) -> TrainConfig:
+        if preset is not None:
+            return preset_config(preset, task, method, data=data, eps=eps, seed=seed,
+                                 epochs=epochs, init_from=None if init is None else str(init))
+        if method == "standard":
+            return replace(base, method="standard", eps=0.0)
+        if method == "adversarial":
+            return replace(base, method="adversarial", eps=eps)
+        if method == "iterative":
+            return replace(base, method="iterative", eps=eps, eps_start=0.0)
+        return replace(base, method="extended", eps=eps, init_from=str(init),
+                       epochs=max(1, n_epochs // 2))
+
+    ev = PRESET_EVAL if preset is not None else {
+        "steps": task.eval_steps, "restarts": task.eval_restarts, "autoattack_max_iter": 20}
+    ev = {**ev, "steps": eval_steps or ev["steps"], "restarts": eval_restarts or ev["restarts"]}
     rows: list[dict[str, Any]] = []
     prev_adv: Path | None = None
     std_ckpt: Path | None = None
@@ -252,25 +382,23 @@ def compare(
         for method in methods:
             t0 = time.perf_counter()
             run = _run_dir(out, eps, method)
-            if method == "adversarial":
-                cfg = replace(base, method="adversarial", eps=eps)
-            elif method == "iterative":
-                cfg = replace(base, method="iterative", eps=eps, eps_start=0.0)
-            else:  # extended: from the adversarial model at the previous budget
+            if method == "extended":  # from the adversarial model at the previous budget
                 init = prev_adv
                 if init is None:
                     if std_ckpt is None:
-                        std_cfg = replace(base, method="standard", eps=0.0)
-                        std_ckpt = _train_or_reuse(std_cfg, out / "standard", device=device,
-                                                   quiet=quiet)
+                        std_ckpt = _train_or_reuse(config("standard", 0.0), out / "standard",
+                                                   device=device, quiet=quiet)
                     init = std_ckpt
-                cfg = replace(base, method="extended", eps=eps, init_from=str(init),
-                              epochs=max(1, n_epochs // 2))
+                cfg = config("extended", eps, init)
+            else:
+                cfg = config(method, eps)
             ckpt = _train_or_reuse(cfg, run, device=device, quiet=quiet)
             if method == "adversarial":
                 adv_ckpt = ckpt
-            row = _evaluate_row(task, ckpt, bundle, x_test, y_test, eps=eps, steps=steps,
-                                restarts=restarts, use_autoattack=use_autoattack, seed=seed)
+            row = _evaluate_row(task, ckpt, bundle, x_test, y_test, eps=eps, steps=ev["steps"],
+                                restarts=ev["restarts"], use_autoattack=use_autoattack,
+                                seed=seed, autoattack_max_iter=ev["autoattack_max_iter"],
+                                device=device)
             row.update(limits)
             row.update({"task": task.name, "eps": eps, "method": method,
                         "epochs": cfg.epochs, "seconds": round(time.perf_counter() - t0, 2),
@@ -281,7 +409,8 @@ def compare(
             rows.append(row)
         if adv_ckpt is not None:
             prev_adv = adv_ckpt
-    result = {"task": task.name, "norm": task.norm, "z": z, "rows": rows}
+    result = {"task": task.name, "norm": task.norm, "z": z, "preset": preset, "eval": ev,
+              "data": asdict(data), "rows": rows}
     if bundle.theory is not None:
         result["optimal_curve"] = optimal_curve(bundle.theory, task.norm, max(grid))
     write_report(result, out)
@@ -289,10 +418,12 @@ def compare(
 
 
 def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoattack,
-                  seed, autoattack_max_iter: int = 20) -> dict[str, Any]:
+                  seed, autoattack_max_iter: int = 20, device: str = "cpu") -> dict[str, Any]:
+    from empirical._distributed import _resolve_device
     from empirical.evaluate import load_run
 
-    loaded = load_run(str(ckpt))
+    dev = _resolve_device(device, 0)
+    loaded = load_run(str(ckpt), device=dev)
     box = {"lower": bundle.lower, "upper": bundle.upper}
     attacks = {"pgd": make_attack("pgd", eps=eps, norm=task.norm, steps=steps,
                                   restarts=restarts, seed=seed, **box)}
@@ -311,7 +442,7 @@ def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoatt
                                   seed=seed, **box)
 
             attacks["autoattack"] = aa
-    res = evaluate(loaded.model, x, y, attacks)
+    res = evaluate(loaded.model, x, y, attacks, device=dev)
     n = int(res.n)
     err = 1.0 - float(res.robust_accuracy)
     return {
@@ -342,6 +473,11 @@ def write_report(result: dict[str, Any], out: str | Path) -> None:
             f"{r['learned_error']:.4f} ± {r['se']:.4f} | {r['learned_clean_error']:.4f} | "
             f"{r['n_test']} | {flag} |"
         )
+    if result.get("preset"):
+        ev = result.get("eval", {})
+        lines += ["", f"Training: preset {result['preset']} (paper Section 3.1.1 settings per "
+                      f"method); evaluation: PGD {ev.get('steps')} steps x "
+                      f"{ev.get('restarts')} restarts."]
     if rows:
         lines += ["", f"Optimal error: {rows[0]['optimal_kind']}."]
         if "feasible_eps" in rows[0]:
