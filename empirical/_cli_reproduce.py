@@ -38,6 +38,8 @@ def register(sub: Any, add_common: Any) -> None:
                    help="epochs of adversarial training from scratch (setup's default)")
     p.add_argument("--figure1-eps", default=None,
                    help="comma list: the budgets of Figure 1 (default: the setup's)")
+    p.add_argument("--figure2-pairs", default=None, metavar="A:B,...",
+                   help="extended-training pairs of Figure 2 (and Table 1), e.g. 0.3:0.4,0.35:0.45")
     p.add_argument("--no-autoattack", action="store_true", help="Table 1: PGD-200 only")
     add_common(p)
     p.set_defaults(func=_cmd_reproduce)
@@ -64,10 +66,14 @@ def _cmd_reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         from optrobust.cli import parse_number_list
 
         fig1 = tuple(float(v) for v in parse_number_list(args.figure1_eps, name="--figure1-eps"))
+    pairs = None
+    if args.figure2_pairs is not None:
+        pairs = tuple(_pair(t) for t in args.figure2_pairs.split(",") if t.strip())
     device = str(_resolve_device(args.device, 0))
     res = reproduce(args.setup, args.out, experiments=experiments, seed=args.seed,
                     device=device, data_root=args.data_root, train_size=args.train_size,
                     test_size=args.test_size, epochs=args.epochs, figure1_eps=fig1,
+                    figure2_pairs=pairs,
                     use_autoattack=not args.no_autoattack, quiet=args.quiet)
     out = Path(args.out)
     lines = [f"reproduce ({res['setup']}): {', '.join(experiments)} in {res['seconds']:g} s"]
@@ -76,3 +82,13 @@ def _cmd_reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     written = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".json", ".md"))
     lines.append(f"written in {out}: {', '.join(written)}")
     return res, "\n".join(lines)
+
+
+def _pair(text: str) -> tuple[float, float]:
+    from optrobust.cli import parse_number
+
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise ValueError(f"--figure2-pairs: expected A:B such as 0.3:0.4, got {text.strip()!r}")
+    a, b = (float(parse_number(v, name="--figure2-pairs")) for v in parts)
+    return a, b

@@ -445,7 +445,9 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
               experiments: tuple[str, ...] = EXPERIMENTS, seed: int = 0, device: str = "cpu",
               data_root: str | None = None, train_size: int | None = None,
               test_size: int | None = None, epochs: int | None = None,
-              figure1_eps: tuple[float, ...] | None = None, use_autoattack: bool = True,
+              figure1_eps: tuple[float, ...] | None = None,
+              figure2_pairs: tuple[tuple[float, float], ...] | None = None,
+              use_autoattack: bool = True,
               quiet: bool = False) -> dict[str, Any]:
     """Train what ``experiments`` need and write their figures and tables into ``out``.
 
@@ -458,8 +460,9 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
         finished, resumed when interrupted), ``out/eval`` the cached evaluations.
     experiments : tuple of str
         Subset of :data:`EXPERIMENTS`.
-    seed, device, data_root, train_size, test_size, epochs, figure1_eps
-        Overrides (``epochs``: adversarial training from scratch).
+    seed, device, data_root, train_size, test_size, epochs, figure1_eps, figure2_pairs
+        Overrides (``epochs``: adversarial training from scratch; ``figure2_pairs``:
+        ``((a, b), ...)`` with ``0 < a < b``, extended training from ``a`` to ``b``).
     use_autoattack : bool
         Table 1: add AutoAttack when ART is installed (images only).
 
@@ -490,6 +493,12 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
         if not figure1_eps or any(not math.isfinite(e) or e <= 0 for e in figure1_eps):
             raise ValueError(f"figure1_eps must be finite budgets > 0, got {figure1_eps!r}")
         setup = replace(setup, figure1_eps=figure1_eps)
+    if figure2_pairs is not None:
+        figure2_pairs = tuple((float(a), float(b)) for a, b in figure2_pairs)
+        if not figure2_pairs or any(not (0 < a < b < math.inf) for a, b in figure2_pairs):
+            raise ValueError(f"figure2_pairs must be pairs (a, b) with 0 < a < b, finite, "
+                             f"got {figure2_pairs!r}")
+        setup = replace(setup, figure2_pairs=figure2_pairs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runs = planned_runs(setup, experiments, out=out, seed=seed)

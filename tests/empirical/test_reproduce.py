@@ -128,6 +128,8 @@ def test_weak_attack_is_flagged(tmp_path, monkeypatch):
     ({"experiments": ("figure3",)}, "experiments must be among"),
     ({"epochs": 0}, "epochs must be an integer"),
     ({"figure1_eps": (0.3, math.inf)}, "figure1_eps must be finite budgets"),
+    ({"figure2_pairs": ((0.4, 0.3),)}, "figure2_pairs must be pairs"),
+    ({"figure2_pairs": ()}, "figure2_pairs must be pairs"),
 ])
 def test_bad_arguments(tmp_path, kwargs, match):
     setup = kwargs.pop("setup", TINY)
@@ -153,4 +155,11 @@ def test_cli(tmp_path, capsys):
                  "--epochs", "1", "--out", str(tmp_path), "--quiet", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert set(payload["figure1"]["train_adv_loss"]) == {"0.5", "0.9"}
+    assert main(["reproduce", "--figure2-pairs", "0.3-0.4", "--out", str(tmp_path)]) == 2
+    assert "expected A:B" in capsys.readouterr().err
+    assert main(["reproduce", "--setup", "bernoulli", "--experiment", "figure2",
+                 "--figure2-pairs", "0.5:0.9", "--train-size", "100", "--test-size", "50",
+                 "--epochs", "1", "--out", str(tmp_path), "--quiet", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [(p["from"], p["to"]) for p in payload["figure2"]["panels"]] == [(0.5, 0.9)]
     assert (tmp_path / "figure1.png").exists()
