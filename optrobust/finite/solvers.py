@@ -250,8 +250,9 @@ def max_weight_independent_set(graph: ConflictGraph, *, solver: str = "auto",
     graph : ConflictGraph
     solver : {"auto", "flow", "maxsat", "milp", "brute"}
         ``"auto"`` picks ``"flow"`` for at most two labels with integer-representable
-        weights, else ``"milp"`` (on MNIST it never lost badly to RC2, while RC2
-        was 8x slower on the densest instance; docs/benchmarks.md).
+        weights, else ``"milp"`` (on ten-digit MNIST subsets it was at most 2.6x
+        slower than RC2, while RC2 ran past 60 s where the MILP took 1.5 s;
+        docs/benchmarks.md, part 2b).
     integer_weights : numpy.ndarray, optional
         Integers proportional to ``graph.weights``; required by ``"flow"``
         (``FiniteDistribution.integer_weights()``) and used by the others for
