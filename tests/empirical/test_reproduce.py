@@ -163,3 +163,20 @@ def test_cli(tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert [(p["from"], p["to"]) for p in payload["figure2"]["panels"]] == [(0.5, 0.9)]
     assert (tmp_path / "figure1.png").exists()
+
+
+def test_interrupted_run_resumes(tmp_path):
+    """A run stopped after one epoch (as if killed) is resumed, not restarted or skipped."""
+    from empirical.train import train
+
+    setup = replace(TINY, figure1_eps=(0.3,), epochs=3)
+    runs = rp.planned_runs(setup, ("figure1",), out=tmp_path)
+    train(runs["adv-0.3"], tmp_path / "runs" / "adv-0.3", quiet=True, stop_after=1)
+    first = (tmp_path / "runs" / "adv-0.3" / "metrics.jsonl").read_text().splitlines()
+    assert len(first) == 1
+    res = rp.reproduce(setup, tmp_path, experiments=("figure1",), quiet=True)
+    rows = [json.loads(line) for line in
+            (tmp_path / "runs" / "adv-0.3" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert rows[0] == json.loads(first[0])  # the finished epoch is kept, not retrained
+    assert len(res["figure1"]["train_adv_loss"]["0.3"]) == 3
