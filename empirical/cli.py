@@ -52,6 +52,14 @@ def _finite_number(text: str) -> float:
     return v
 
 
+def _digits(text: str) -> tuple[int, ...]:
+    """``3,7`` -> ``(3, 7)`` (the ``--classes`` of ``train`` and ``compare``)."""
+    try:
+        return tuple(int(c) for c in text.split(",") if c.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected digits such as 3,7, got {text!r}") from None
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -67,7 +75,7 @@ def _add_train(sub: Any) -> None:
     g.add_argument("--train-size", type=int)
     g.add_argument("--test-size", type=int)
     g.add_argument("--binarize", action="store_true", default=None)
-    g.add_argument("--classes", type=lambda s: tuple(int(c) for c in s.split(",")),
+    g.add_argument("--classes", type=_digits,
                    help="subset of classes, e.g. 3,7")
     g.add_argument("--dim", type=int)
     g.add_argument("--distance", type=_finite_number)
@@ -192,7 +200,7 @@ def _add_compare(sub: Any) -> None:
                    help="test subset (default: task's; with --preset: all)")
     p.add_argument("--data-root", default=None,
                    help="MNIST / CIFAR-10 root (default ../shared/data)")
-    p.add_argument("--classes", default=None,
+    p.add_argument("--classes", type=_digits, default=None,
                    help="image tasks: classes to keep, e.g. 0,1,2,3,4,5,6,7,8,9 (default: MNIST "
                         "3,7; CIFAR-10 all)")
     p.add_argument("--steps", type=int, default=None,
@@ -216,20 +224,13 @@ def _cmd_compare(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         except argparse.ArgumentTypeError as exc:
             raise ValueError(f"--eps-grid: {exc}") from None
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    classes = None
-    if args.classes is not None:
-        try:
-            classes = [int(c) for c in args.classes.split(",") if c.strip()]
-        except ValueError:
-            raise ValueError(f"--classes: expected digits such as 3,7, got {args.classes!r}") \
-                from None
     for flag in ("epochs", "train_size", "test_size", "steps", "restarts"):
         v = getattr(args, flag)
         if v is not None and v < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be an integer >= 1, got {v}")
     res = compare(args.task, args.out, eps_grid=grid, methods=methods, seed=args.seed,
                   device=args.device, epochs=args.epochs, train_size=args.train_size,
-                  test_size=args.test_size, data_root=args.data_root, classes=classes,
+                  test_size=args.test_size, data_root=args.data_root, classes=args.classes,
                   eval_steps=args.steps, eval_restarts=args.restarts,
                   use_autoattack=not args.no_autoattack, quiet=args.quiet, preset=args.preset)
     text = (Path(args.out) / "results.md").read_text()

@@ -44,11 +44,13 @@ import numpy as np
 import torch
 
 from empirical.data import DataSpec, build_data
-from empirical.evaluate import evaluate, make_attack
-from empirical.train import PRESETS, TrainConfig, apply_preset, train
+from empirical.evaluate import evaluate, strong_attacks
+from empirical.schedules import epochs_to_reach
+from empirical.train import NORMS, PRESETS, TrainConfig, apply_preset, train_or_reuse
 
 __all__ = ["L2_PRESET_PGD_STEPS", "METHODS", "PRESET_EVAL", "TASKS", "CompareTask", "compare",
-           "optimal_curve", "optimal_errors", "preset_config", "write_report"]
+           "optimal_curve", "optimal_errors", "preset_config", "sample_optimal_error",
+           "write_report"]
 
 METHODS = ("adversarial", "extended", "iterative")
 
@@ -115,11 +117,24 @@ PRESET_EVAL: dict[str, int] = {"steps": 200, "restarts": 5, "autoattack_max_iter
 #: 0.05).  The preset's l_inf step 0.05 is a per-pixel size and has no l2 meaning.
 L2_PRESET_PGD_STEPS = 15
 
-_P = {"l0": 0, "l2": 2, "linf": math.inf}
 
 
 def _flat(x: torch.Tensor) -> np.ndarray:
     return x.reshape(len(x), -1).double().numpy()
+
+
+def sample_optimal_error(dataset: Any, *, eps: float, p: float) -> float:
+    """Exact optimal robust error of the empirical distribution of ``dataset`` (x, y tensors).
+
+    Uniform weights, classifiers on all of ``R^d`` (``domain="continuous"``), by
+    :func:`optrobust.optimal_robust_error` (max-flow for two labels, MILP for more): no
+    classifier has a lower adversarial error on these very samples.
+    """
+    import optrobust as orb
+
+    x, y = dataset.tensors
+    dist = orb.FiniteDistribution(_flat(x), y.numpy())
+    return float(orb.optimal_robust_error(dist, eps=eps, p=p, domain="continuous").error)
 
 
 def optimal_errors(task: CompareTask, bundle: Any, eps: float) -> dict[str, Any]:
@@ -129,9 +144,7 @@ def optimal_errors(task: CompareTask, bundle: Any, eps: float) -> dict[str, Any]
     MNIST: the exact optimum of the empirical test sample (and train sample),
     binary pairs by max-flow, and the Bernoulli l_inf limit 0.5.
     """
-    import optrobust as orb
-
-    p = _P[task.norm]
+    p = NORMS[task.norm]
     if bundle.theory is not None:
         th = bundle.theory
         return {
@@ -142,12 +155,8 @@ def optimal_errors(task: CompareTask, bundle: Any, eps: float) -> dict[str, Any]
         }
     out: dict[str, Any] = {"optimal_kind": "empirical sample (exact)"}
     for split in ("test", "train"):
-        ds = getattr(bundle, split)
-        x, y = ds.tensors
-        dist = orb.FiniteDistribution(_flat(x), y.numpy())
-        sol = orb.optimal_robust_error(dist, eps=eps, p=p, domain="continuous")
         key = "optimal_error" if split == "test" else "optimal_error_train"
-        out[key] = float(sol.error)
+        out[key] = sample_optimal_error(getattr(bundle, split), eps=eps, p=p)
     if task.norm == "linf" and bundle.lower == 0.0 and bundle.upper == 1.0:
         out["bernoulli_limit_eps"] = 0.5  # paper Remark 2: {0,1} pixels
     return out
@@ -161,7 +170,7 @@ def optimal_curve(theory: Any, norm: str, eps_max: float, points: int = 121
     (it jumps where the Hamming conflict radius grows), so the plot draws this
     curve instead of joining the few budgets of the comparison grid.
     """
-    p = _P[norm]
+    p = NORMS[norm]
     top = 1.15 * eps_max
     if norm == "l0":
         grid = [float(e) for e in range(int(math.floor(top)) + 1)]
@@ -172,20 +181,6 @@ def optimal_curve(theory: Any, norm: str, eps_max: float, points: int = 121
 
 def _run_dir(out: Path, eps: float, method: str) -> Path:
     return out / f"eps={eps:g}" / method
-
-
-def _train_or_reuse(cfg: TrainConfig, run: Path, *, device: str, quiet: bool) -> Path:
-    ckpt = run / "checkpoint.pt"
-    if ckpt.exists():
-        from empirical.checkpoint import load_checkpoint
-
-        state = load_checkpoint(str(ckpt))
-        if int(state.get("epoch", 0)) >= cfg.epochs:
-            return ckpt
-        train(cfg, run, resume=True, device=device, quiet=quiet)
-        return ckpt
-    train(cfg, run, device=device, quiet=quiet)
-    return ckpt
 
 
 def _check_preset(preset: str, task: CompareTask) -> None:
@@ -199,14 +194,6 @@ def _check_preset(preset: str, task: CompareTask) -> None:
     if task.norm not in ("linf", "l2"):
         raise ValueError(f"preset {preset!r} needs an linf or l2 task; task {task.name!r} is "
                          f"{task.norm}")
-
-
-def _epochs_to_reach(eps: float, increment: float) -> int:
-    """Epochs until ``min(eps, (e - 1) * increment)`` equals ``eps`` (float-safe)."""
-    q = eps / increment
-    r = round(q)
-    steps = int(r) if abs(q - r) <= 1e-9 * max(1.0, q) else math.ceil(q)
-    return steps + 1
 
 
 def preset_config(preset: str, task: CompareTask, method: str, *, data: DataSpec,
@@ -257,7 +244,7 @@ def preset_config(preset: str, task: CompareTask, method: str, *, data: DataSpec
         kw["pgd_steps"], kw["pgd_step_size"] = L2_PRESET_PGD_STEPS, None
         kw.pop("eps_increment", None)
     if method == "iterative" and epochs is None and kw.get("eps_increment"):
-        kw["epochs"] = max(int(kw["epochs"]), _epochs_to_reach(float(eps), kw["eps_increment"]))
+        kw["epochs"] = max(int(kw["epochs"]), epochs_to_reach(float(eps), kw["eps_increment"]))
     kw["data"] = data
     return TrainConfig(**kw)
 
@@ -386,13 +373,13 @@ def compare(
                 init = prev_adv
                 if init is None:
                     if std_ckpt is None:
-                        std_ckpt = _train_or_reuse(config("standard", 0.0), out / "standard",
+                        std_ckpt = train_or_reuse(config("standard", 0.0), out / "standard",
                                                    device=device, quiet=quiet)
                     init = std_ckpt
                 cfg = config("extended", eps, init)
             else:
                 cfg = config(method, eps)
-            ckpt = _train_or_reuse(cfg, run, device=device, quiet=quiet)
+            ckpt = train_or_reuse(cfg, run, device=device, quiet=quiet)
             if method == "adversarial":
                 adv_ckpt = ckpt
             row = _evaluate_row(task, ckpt, bundle, x_test, y_test, eps=eps, steps=ev["steps"],
@@ -424,24 +411,10 @@ def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoatt
 
     dev = _resolve_device(device, 0)
     loaded = load_run(str(ckpt), device=dev)
-    box = {"lower": bundle.lower, "upper": bundle.upper}
-    attacks = {"pgd": make_attack("pgd", eps=eps, norm=task.norm, steps=steps,
-                                  restarts=restarts, seed=seed, **box)}
-    if use_autoattack and task.norm in ("linf", "l2"):
-        import importlib.util
-
-        # The optional 'autoattack' extra (ART); its Square member needs image-shaped inputs,
-        # and its full budget takes minutes per batch on a CPU: a reduced budget is used.
-        if importlib.util.find_spec("art") is not None and x.dim() == 4:
-            from empirical.attacks import autoattack
-
-            p = _P[task.norm]
-
-            def aa(model, xb, yb):
-                return autoattack(model, xb, yb, eps=eps, p=p, max_iter=autoattack_max_iter,
-                                  seed=seed, **box)
-
-            attacks["autoattack"] = aa
+    attacks = strong_attacks(x, eps=eps, norm=task.norm, steps=steps, restarts=restarts,
+                             seed=seed, lower=bundle.lower, upper=bundle.upper,
+                             use_autoattack=use_autoattack,
+                             autoattack_max_iter=autoattack_max_iter)
     res = evaluate(loaded.model, x, y, attacks, device=dev)
     n = int(res.n)
     err = 1.0 - float(res.robust_accuracy)

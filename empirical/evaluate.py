@@ -30,7 +30,8 @@ from empirical.config import NORMS
 from empirical.data import build_data
 from empirical.models import build_model
 
-__all__ = ["ATTACKS", "EvalResult", "LoadedRun", "evaluate", "load_run", "make_attack"]
+__all__ = ["ATTACKS", "EvalResult", "LoadedRun", "evaluate", "load_run", "make_attack",
+           "strong_attacks"]
 
 #: Attack names understood by :func:`make_attack` (and ``evaluate --attack``).
 ATTACKS = ("pgd", "fgsm", "noise", "autoattack")
@@ -162,6 +163,38 @@ def make_attack(name: str, *, eps: float, norm: str = "linf", steps: int = 50,
         def fn(model, x, y):
             return attacks.autoattack(model, x, y, eps=eps, p=p, seed=seed, **aa_box)
     return fn
+
+
+def strong_attacks(x: torch.Tensor, *, eps: float, norm: str, steps: int,
+                   step_size: float | None = None, restarts: int = 1, seed: int = 0,
+                   lower: float | None = None, upper: float | None = None,
+                   use_autoattack: bool = True, autoattack_max_iter: int | None = 20
+                   ) -> dict[str, AttackFn]:
+    """The strong evaluation of ``compare`` and ``reproduce``: PGD, plus AutoAttack if possible.
+
+    ``{"pgd": ...}`` (:func:`make_attack`) and, when ``use_autoattack``, the norm is l2 or
+    l_inf, ART is installed (the optional ``autoattack`` extra) and ``x`` is image-shaped
+    (ART's Square member needs ``(n, C, H, W)``), ``"autoattack"`` with ``autoattack_max_iter``
+    iterations (its full budget takes minutes per batch on a CPU).  Feed the dict to
+    :func:`evaluate`, which keeps the per-sample worst case.
+    """
+    attacks: dict[str, AttackFn] = {
+        "pgd": make_attack("pgd", eps=eps, norm=norm, steps=steps, step_size=step_size,
+                           restarts=restarts, seed=seed, lower=lower, upper=upper)}
+    if use_autoattack and norm in ("linf", "l2") and x.dim() == 4:
+        import importlib.util
+
+        if importlib.util.find_spec("art") is not None:
+            from empirical.attacks import autoattack
+
+            p, box = NORMS[norm], {"lower": lower, "upper": upper}
+
+            def aa(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+                return autoattack(model, xb, yb, eps=eps, p=p, max_iter=autoattack_max_iter,
+                                  seed=seed, **box)
+
+            attacks["autoattack"] = aa
+    return attacks
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,

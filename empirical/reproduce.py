@@ -42,12 +42,14 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from empirical.checkpoint import read_jsonl, write_json
 from empirical.data import DataSpec, build_data
-from empirical.train import TrainConfig
+from empirical.schedules import epochs_to_reach
+from empirical.train import PRESETS, TrainConfig, train_or_reuse
 
 __all__ = ["EXPERIMENTS", "SETUPS", "PaperSetup", "reproduce", "planned_runs"]
 
@@ -104,8 +106,9 @@ class PaperSetup:
     feasible_eps: float = 0.5
     batch_size: int = 128
     lr: float = 1e-3
-    extra: dict[str, Any] = field(default_factory=dict)
 
+
+_PAPER = PRESETS["paper-mnist"]
 
 SETUPS: dict[str, PaperSetup] = {
     "mnist": PaperSetup(
@@ -118,12 +121,18 @@ SETUPS: dict[str, PaperSetup] = {
         epochs=30, standard_epochs=5, extended_epochs=5, pgd_step_size=0.05,
         figure1_eps=(0.1, 0.2, 0.3, 0.4), figure2_pairs=((0.2, 0.3), (0.2, 0.4), (0.3, 0.4)),
         iterative_target=0.4, iterative_increment=0.02, table_eps=(0.3, 0.4)),
+    # Section 3.1.1, from the train preset (one source of the paper's settings).
     "paper-mnist": PaperSetup(
-        "paper-mnist", DataSpec(name="mnist"), "paper-cnn",
-        epochs=30, standard_epochs=5, extended_epochs=5, pgd_step_size=0.05,
+        "paper-mnist", DataSpec(name="mnist"), _PAPER["model"],
+        epochs=_PAPER["by_method"]["adversarial"]["epochs"],
+        standard_epochs=_PAPER["by_method"]["standard"]["epochs"],
+        extended_epochs=_PAPER["by_method"]["extended"]["epochs"],
+        pgd_step_size=_PAPER["pgd_step_size"],
         figure1_eps=(0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5),
         figure2_pairs=((0.3, 0.4), (0.35, 0.45)), iterative_target=0.4,
-        iterative_increment=0.01, table_eps=(0.3, 0.4), autoattack_max_iter=None),
+        iterative_increment=_PAPER["by_method"]["iterative"]["eps_increment"],
+        table_eps=(0.3, 0.4), autoattack_max_iter=None, batch_size=_PAPER["batch_size"],
+        lr=_PAPER["lr"]),
     "bernoulli": PaperSetup(
         "bernoulli", DataSpec(name="bernoulli", dim=100, k=50, t=0.3, train_size=4000,
                               test_size=2000), "mlp",
@@ -178,7 +187,7 @@ def planned_runs(setup: PaperSetup, experiments: tuple[str, ...] = EXPERIMENTS,
                                            init_from=str(root / _name("adv", a) /
                                                          "checkpoint.pt"))
     if iat:
-        n = math.ceil(round(setup.iterative_target / setup.iterative_increment, 9)) + 1
+        n = epochs_to_reach(setup.iterative_target, setup.iterative_increment)
         runs[_name("iat", 0, setup.iterative_target)] = replace(
             base, method="iterative", eps=setup.iterative_target, eps_start=0.0,
             eps_increment=setup.iterative_increment, epochs=n + 2)
@@ -192,21 +201,18 @@ def _log(msg: str, quiet: bool) -> None:
 
 def _train_all(runs: dict[str, TrainConfig], out: Path, *, device: str, quiet: bool
                ) -> dict[str, float]:
-    from empirical.compare import _train_or_reuse
-
     seconds: dict[str, float] = {}
     for i, (name, cfg) in enumerate(runs.items(), 1):
         _log(f"[{i}/{len(runs)}] {name}: {cfg.method} eps={cfg.eps:g}, {cfg.epochs} epochs",
              quiet)
         t0 = time.perf_counter()
-        _train_or_reuse(cfg, out / "runs" / name, device=device, quiet=quiet)
+        train_or_reuse(cfg, out / "runs" / name, device=device, quiet=quiet)
         seconds[name] = round(time.perf_counter() - t0, 1)
     return seconds
 
 
 def _metrics(out: Path, name: str) -> list[dict[str, Any]]:
-    path = out / "runs" / name / "metrics.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_jsonl(out / "runs" / name / "metrics.jsonl")
 
 
 def _loss(row: dict[str, Any]) -> float:
@@ -311,14 +317,11 @@ def figure7(setup: PaperSetup, out: Path, num_classes: int) -> dict[str, Any]:
 
 def _optimal_accuracy(setup: PaperSetup, bundle: Any, eps: float) -> float:
     """1 - the optimal robust error at ``eps`` (exact: population or test sample)."""
-    import optrobust as orb
+    from empirical.compare import sample_optimal_error
 
     if bundle.theory is not None:
         return 1.0 - float(bundle.theory.robust_error(eps=eps, p=math.inf))
-    x, y = bundle.test.tensors
-    dist = orb.FiniteDistribution(x.reshape(len(x), -1).double().numpy(), y.numpy())
-    sol = orb.optimal_robust_error(dist, eps=eps, p=math.inf, domain="continuous")
-    return 1.0 - float(sol.error)
+    return 1.0 - sample_optimal_error(bundle.test, eps=eps, p=math.inf)
 
 
 def _evaluate_cached(setup: PaperSetup, out: Path, name: str, eps: float, *, device: str,
@@ -332,34 +335,22 @@ def _evaluate_cached(setup: PaperSetup, out: Path, name: str, eps: float, *, dev
         stored = json.loads(cache.read_text())
         if stored.get("key") == key:
             return stored
-    import importlib.util
-
-    from empirical.attacks import autoattack
-    from empirical.evaluate import evaluate, load_run, make_attack
+    from empirical.evaluate import evaluate, load_run, strong_attacks
 
     run = load_run(str(out / "runs" / name / "checkpoint.pt"), device=device)
     x, y = run.bundle.test.tensors
-    box = {"lower": run.bundle.lower, "upper": run.bundle.upper}
     t0 = time.perf_counter()
-    attacks: dict[str, Any] = {}
-    if eps > 0:
-        attacks["pgd"] = make_attack("pgd", eps=eps, norm="linf", steps=setup.eval_steps,
-                                        step_size=setup.eval_step_size,
-                                        restarts=setup.eval_restarts, seed=seed, **box)
-        if use_autoattack and x.dim() == 4 and importlib.util.find_spec("art") is not None:
-            def aa(model, xb, yb):
-                return autoattack(model, xb, yb, eps=eps, p=math.inf, seed=seed,
-                                  max_iter=setup.autoattack_max_iter, **box)
-
-            attacks["autoattack"] = aa
+    attacks = {} if eps <= 0 else strong_attacks(
+        x, eps=eps, norm="linf", steps=setup.eval_steps, step_size=setup.eval_step_size,
+        restarts=setup.eval_restarts, seed=seed, lower=run.bundle.lower,
+        upper=run.bundle.upper, use_autoattack=use_autoattack,
+        autoattack_max_iter=setup.autoattack_max_iter)
     res = evaluate(run.model, x.to(device), y.to(device), attacks, device=device)
     row = {"run": name, "eps": eps, "n": int(res.n), "clean_accuracy": res.clean_accuracy,
            "accuracy": res.robust_accuracy, "per_attack": dict(res.per_attack),
            "seconds": round(time.perf_counter() - t0, 1), "key": key}
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_text(json.dumps(row, indent=2) + "\n")
-    tmp.replace(cache)
+    write_json(cache, row)
     return row
 
 

@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["EpsSchedule", "paper_pgd_steps", "detect_rise", "derive_seed"]
+__all__ = ["EpsSchedule", "paper_pgd_steps", "epochs_to_reach", "detect_rise", "derive_seed"]
 
 
 def paper_pgd_steps(eps: float, step_size: float, *, factor: float = 2.5) -> int:
@@ -56,11 +56,32 @@ def paper_pgd_steps(eps: float, step_size: float, *, factor: float = 2.5) -> int
         raise ValueError(f"step_size must be a finite number > 0, got {step_size!r}")
     if eps == 0:
         return 0
-    q = factor * eps / step_size
+    return max(1, _ceil_quotient(factor * eps, step_size))
+
+
+def _ceil_quotient(a: float, b: float) -> int:
+    """``ceil(a / b)``, but ``round(a / b)`` when the quotient is an integer up to float
+    rounding (``2.5 * 0.3 / 0.05`` is 15.000000000000002 and must give 15)."""
+    q = a / b
     r = round(q)
     if abs(q - r) <= 1e-9 * max(1.0, abs(q)):
-        return max(1, int(r))
-    return max(1, math.ceil(q))
+        return int(r)
+    return math.ceil(q)
+
+
+def epochs_to_reach(eps: float, increment: float) -> int:
+    """First epoch at which the incremental schedule from 0 reaches ``eps``.
+
+    With ``eps_e = min(eps, (e - 1) * increment)`` (:class:`EpsSchedule`, ``eps_start = 0``)
+    this is ``ceil(eps / increment) + 1``, float-safe: the paper's IAT (+0.01 per epoch)
+    reaches 0.4 in epoch 41.
+    """
+    for name, v in (("eps", eps), ("increment", increment)):
+        if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    if increment == 0:
+        raise ValueError("increment must be > 0")
+    return _ceil_quotient(eps, increment) + 1
 
 
 @dataclass(frozen=True)

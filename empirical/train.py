@@ -77,6 +77,7 @@ __all__ = [
     "apply_preset",
     "config_from_dict",
     "train",
+    "train_or_reuse",
 ]
 
 #: Keys of every ``metrics.jsonl`` row, in order.
@@ -471,6 +472,24 @@ def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
         stopped=stopped,
         model=final_model,
     )
+
+
+def train_or_reuse(config: TrainConfig, out_dir: str | os.PathLike[str], *,
+                   device: str = "auto", quiet: bool = False) -> Path:
+    """Train ``config`` into ``out_dir`` unless it is already finished there.
+
+    A finished run (its checkpoint has ``config.epochs`` epochs) is reused as is, an
+    interrupted one is resumed (:func:`train` with ``resume=True``, which checks that the
+    stored config matches), a missing one is trained.  Returns the ``checkpoint.pt`` path.
+    """
+    ckpt = Path(out_dir) / "checkpoint.pt"
+    if ckpt.exists():
+        if int(load_checkpoint(str(ckpt)).get("epoch", 0)) >= config.epochs:
+            return ckpt
+        train(config, out_dir, resume=True, device=device, quiet=quiet)
+        return ckpt
+    train(config, out_dir, device=device, quiet=quiet)
+    return ckpt
 
 
 def _format_row(row: Mapping[str, Any]) -> str:

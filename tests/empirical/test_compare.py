@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import empirical.compare as cmp  # noqa: E402
+import empirical.train  # noqa: E402
 from empirical.compare import compare  # noqa: E402
 
 
@@ -138,7 +139,7 @@ class _Recorder:
 @pytest.fixture
 def recorder(monkeypatch):
     rec = _Recorder()
-    monkeypatch.setattr(cmp, "train", rec.train)
+    monkeypatch.setattr(empirical.train, "train", rec.train)  # called by train_or_reuse
     monkeypatch.setattr(cmp, "_evaluate_row", rec.evaluate_row)
     return rec
 

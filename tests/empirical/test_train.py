@@ -12,7 +12,13 @@ torch = pytest.importorskip("torch")
 from empirical import train as train_mod  # noqa: E402
 from empirical.checkpoint import load_checkpoint, read_jsonl  # noqa: E402
 from empirical.data import DataSpec, build_data  # noqa: E402
-from empirical.schedules import EpsSchedule, derive_seed, detect_rise, paper_pgd_steps  # noqa: E402
+from empirical.schedules import (  # noqa: E402
+    EpsSchedule,
+    derive_seed,
+    detect_rise,
+    epochs_to_reach,
+    paper_pgd_steps,
+)
 from empirical.train import (  # noqa: E402
     METRIC_KEYS,
     DivergenceError,
@@ -35,6 +41,21 @@ def cfg(**kw):
 
 
 # --- known values -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("eps, inc", [(0.4, 0.01), (0.3, 0.01), (0.4, 0.04), (0.8, 0.04),
+                                      (0.35, 0.02), (0.1, 0.03), (1.0, 0.5)])
+def test_epochs_to_reach_is_the_first_epoch_at_eps(eps, inc):
+    """Paper Sec. 3.4: IAT from 0 by +0.01 per epoch reaches 0.4 in epoch 41; checked here
+    against the schedule itself (float-safe: 0.3 / 0.01 is 29.999999999999996)."""
+    n = epochs_to_reach(eps, inc)
+    sched = EpsSchedule(eps, n + 5, 0.0, inc)
+    assert math.isclose(sched.eps_at(n), eps, abs_tol=1e-12)
+    assert sched.eps_at(n - 1) < eps - 1e-9
+    if (eps, inc) == (0.4, 0.01):
+        assert n == 41
+    with pytest.raises(ValueError, match="increment"):
+        epochs_to_reach(eps, 0.0)
+
 
 def test_paper_pgd_steps_known_values():
     # Paper Sec. 3.1.1: steps = eps * 2.5 / step.  MNIST step 0.05: eps 0.3 -> 15 (the float
