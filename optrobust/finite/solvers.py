@@ -192,10 +192,13 @@ def _milp_component(w: np.ndarray, edges: np.ndarray, labels: np.ndarray) -> np.
         _, inv = np.unique(labels, return_inverse=True)
         mass = np.bincount(inv.reshape(-1), weights=np.asarray(w, dtype=float))
         return inv.reshape(-1) == int(np.argmax(mass))
-    if k <= CLIQUE_MAX_N:
-        rows_of = clique_cover(k, edges)
-    else:
-        rows_of = list(edges)
+    rows_of = clique_cover(k, edges) if k <= CLIQUE_MAX_N else list(edges)
+    return _milp_rows(w, rows_of)
+
+
+def _milp_rows(w: np.ndarray, rows_of: list[np.ndarray]) -> np.ndarray:
+    """``max w.x`` over binary ``x`` with ``sum_{i in R} x_i <= 1`` per row ``R`` (HiGHS, gap 0)."""
+    k = w.size
     rows = np.repeat(np.arange(len(rows_of)), [len(r) for r in rows_of])
     a = sp.csr_array(
         (np.ones(rows.size), (rows, np.concatenate(rows_of))), shape=(len(rows_of), k)
