@@ -24,13 +24,12 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from optrobust.errors import OptrobustError  # noqa: F401  (the CLI maps these to exit 2)
+from optrobust.parsing import CliError, parse_number, parse_number_list
+
 __all__ = ["main", "parse_number", "parse_number_list", "CliError"]
 
 _SUBCOMMAND_MODULES = ("optrobust._cli_limits", "optrobust._cli_exact", "optrobust._cli_hardness")
-
-
-class CliError(ValueError):
-    """A user error the CLI reports as one line with exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,25 +38,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
-
-
-def parse_number(text: str, *, name: str) -> float:
-    """Parse ``'0.3'``, ``'8/255'``, ``'inf'`` with :class:`fractions.Fraction`, never eval."""
-    s = text.strip()
-    if s.lower() in ("inf", "+inf", "infinity"):
-        return math.inf
-    try:
-        return float(Fraction(s))
-    except (ValueError, ZeroDivisionError):
-        raise CliError(f"{name} must be a number such as 0.3 or 8/255, got {text!r}") from None
-
-
-def parse_number_list(text: str, *, name: str) -> list[float]:
-    """Parse a comma-separated list of numbers (each as in :func:`parse_number`)."""
-    items = [t for t in text.split(",") if t.strip()]
-    if not items:
-        raise CliError(f"{name} must be a comma-separated list of numbers, got {text!r}")
-    return [parse_number(t, name=name) for t in items]
 
 
 def _json_default(obj: Any) -> Any:
