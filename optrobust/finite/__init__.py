@@ -13,13 +13,19 @@ from optrobust.finite.conflict import DOMAINS, ConflictGraph, conflict_graph
 from optrobust.finite.distribution import FiniteDistribution
 from optrobust.finite.robust import RobustSolution, optimal_robust_error
 from optrobust.finite.soft import SoftRobustBound, conflict_triples, soft_robust_error_lower_bound
-from optrobust.finite.solvers import SOLVERS, max_weight_independent_set
+from optrobust.finite.solvers import (
+    SOLVERS,
+    IndependentSetBound,
+    max_weight_independent_set,
+    solve_independent_set,
+)
 
 __all__ = [
     "DOMAINS",
     "SOLVERS",
     "ConflictGraph",
     "FiniteDistribution",
+    "IndependentSetBound",
     "NearestRobustCenterClassifier",
     "RobustSolution",
     "SoftRobustBound",
@@ -29,4 +35,5 @@ __all__ = [
     "max_weight_independent_set",
     "optimal_robust_error",
     "soft_robust_error_lower_bound",
+    "solve_independent_set",
 ]

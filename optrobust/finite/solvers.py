@@ -31,17 +31,22 @@ MaxSAT and MILP are run per connected component of the conflict graph
 
 from __future__ import annotations
 
+import math
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
 
+from optrobust.errors import InvalidInputError, SolverError
 from optrobust.finite.conflict import ConflictGraph
 
-__all__ = ["SOLVERS", "BRUTE_MAX_N", "CLIQUE_MAX_N", "clique_cover",
-           "max_weight_independent_set"]
+__all__ = ["SOLVERS", "BRUTE_MAX_N", "CLIQUE_MAX_N", "MILP_NODE_LIMIT", "IndependentSetBound",
+           "clique_cover", "clique_partition_bound", "greedy_independent_set", "lp_dual_bound",
+           "max_weight_independent_set", "solve_independent_set"]
 
 SOLVERS = ("auto", "flow", "maxsat", "milp", "brute")
 BRUTE_MAX_N = 20
@@ -51,7 +56,7 @@ CLIQUE_MAX_N = 6000
 
 def _check_solver(solver: Any) -> str:
     if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+        raise InvalidInputError(f"solver must be one of {SOLVERS}, got {solver!r}")
     return str(solver)
 
 
@@ -300,3 +305,374 @@ def max_weight_independent_set(graph: ConflictGraph, *, solver: str = "auto",
             chosen[verts] = (_maxsat_component(wv, ev) if solver == "maxsat"
                              else _milp_component(wv, ev, graph.labels[verts]))
     return _augment(graph, chosen, np.asarray(w)), solver
+
+
+# --------------------------------------------------------------------------- certified bounds
+@dataclass(frozen=True, kw_only=True)
+class IndependentSetBound:
+    """A verified independent set and a certified upper bound on the maximum weight.
+
+    Attributes
+    ----------
+    robust : numpy.ndarray of bool, shape (n,)
+        An independent set of the graph (checked with ``ConflictGraph.is_independent``).
+    weight : float
+        Its weight ``sum(graph.weights[robust])`` (weights normalized to sum 1).
+    upper : float
+        Certified upper bound on the maximum independent weight; ``== weight`` when
+        ``status == "exact"``.
+    status : {"exact", "bounded"}
+        ``"exact"``: ``robust`` is a maximum-weight independent set.
+    solver : str
+        The methods that ran, joined by ``"+"`` (``"flow"``, ``"milp"``, ``"lp"``,
+        ``"label-complete"``, ``"greedy"``, ``"maxsat"``, ``"brute"``, ``"none"``).
+    components : int
+        Connected components with at least one edge.
+    largest_component : int
+        Vertices of the largest of them (0 without edges).
+    exact_components : int
+        How many of them were solved to optimality.
+    seconds : float
+        Wall time of the call.
+    """
+
+    robust: np.ndarray
+    weight: float
+    upper: float
+    status: str
+    solver: str
+    components: int = 0
+    largest_component: int = 0
+    exact_components: int = 0
+    seconds: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """``upper - weight`` (0 when exact)."""
+        return self.upper - self.weight
+
+
+def _csr_local(k: int, edges: np.ndarray) -> sp.csr_array:
+    i, j = edges[:, 0], edges[:, 1]
+    return sp.csr_array((np.ones(2 * i.size, dtype=bool),
+                         (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(k, k))
+
+
+def greedy_independent_set(k: int, edges: np.ndarray, w: np.ndarray,
+                           start: np.ndarray | None = None,
+                           order: np.ndarray | None = None) -> np.ndarray:
+    """A maximal independent set, grown greedily (optionally from an independent ``start``).
+
+    Vertices are visited by decreasing ``w_v / (deg_v + 1)`` (or in ``order``); a vertex
+    joins when none of its neighbours has.  The result is independent by construction and
+    maximal (no vertex can be added), so its weight is at least that of ``start``.
+    """
+    adj = _csr_local(k, edges)
+    w = np.asarray(w, dtype=float)
+    chosen = np.zeros(k, dtype=bool) if start is None else np.asarray(start, dtype=bool).copy()
+    blocked = chosen.copy()
+    for v in np.flatnonzero(chosen).tolist():
+        blocked[adj.indices[adj.indptr[v]:adj.indptr[v + 1]]] = True
+    if order is None:
+        deg = np.diff(adj.indptr)
+        order = np.argsort(-(w / (deg + 1.0)), kind="stable")
+    indptr, indices = adj.indptr, adj.indices
+    for v in order.tolist():
+        if not blocked[v]:
+            chosen[v] = True
+            blocked[v] = True
+            blocked[indices[indptr[v]:indptr[v + 1]]] = True
+    return chosen
+
+
+def clique_partition_bound(w: np.ndarray, cliques: list[np.ndarray], k: int) -> float:
+    """``sum_P max_{i in P} w_i`` over a partition of the vertices into cliques.
+
+    Cliques are taken largest first in passes with a halving threshold ``t``: a clique
+    becomes a part (its vertices not yet taken) when at least ``t`` of them are free;
+    vertices left over are singletons.  An independent set meets each part in at most one
+    vertex, so this is an upper bound on the maximum independent weight (docs/theory.md,
+    "Dataset limits: certified bounds").
+    """
+    w = np.asarray(w, dtype=float)
+    part = np.full(k, -1, dtype=np.int64)
+    ordered = sorted(cliques, key=len, reverse=True)
+    t = len(ordered[0]) if ordered else 0
+    while t >= 2:
+        for c, clique in enumerate(ordered):
+            free = clique[part[clique] < 0]
+            if free.size >= t:
+                part[free] = c
+        t = t // 2 if t > 3 else t - 1
+    single = part < 0
+    total = math.fsum(w[single].tolist())
+    if np.any(~single):
+        best = np.zeros(int(part.max()) + 1)
+        np.maximum.at(best, part[~single], w[~single])
+        total += math.fsum(best.tolist())
+    return total
+
+
+def _row_matrix(rows_of: list[np.ndarray], k: int) -> sp.csr_array:
+    rows = np.repeat(np.arange(len(rows_of)), [len(r) for r in rows_of])
+    return sp.csr_array((np.ones(rows.size), (rows, np.concatenate(rows_of))),
+                        shape=(len(rows_of), k))
+
+
+#: HiGHS branch-and-bound node limit of the time-limited MILP (``None``: none); a tuning and
+#: test hook that forces the "stopped early" path on small instances.
+MILP_NODE_LIMIT: int | None = None
+#: Relative slack added to bounds computed in floating point (summation rounding).
+_FP_SLACK = 1e-9
+#: Relative slack added to HiGHS's MIP dual bound (its feasibility tolerances are 1e-7).
+_MIP_SLACK = 1e-6
+
+
+def lp_dual_bound(w: np.ndarray, a: sp.csr_array, *,
+                  time_limit: float | None = None) -> tuple[float, np.ndarray] | None:
+    """Weak-duality bound of the clique-row LP ``max w.x, A x <= 1, 0 <= x <= 1``.
+
+    Returns ``(bound, x)`` with ``x`` the LP solution, or ``None`` when HiGHS did not
+    finish.  For *any* ``y >= 0`` (here: the LP duals HiGHS reports, clipped at 0),
+    ``sum_K y_K + sum_i max(0, w_i - (A^T y)_i)`` bounds every ``x`` in the polytope, in
+    particular every independent set; it is recomputed here from ``y`` (so HiGHS's
+    tolerances do not matter) and padded by a relative ``1e-9`` for rounding.
+    """
+    opts: dict[str, Any] = {}
+    if time_limit is not None:
+        opts["time_limit"] = max(float(time_limit), 1e-3)
+    res = linprog(-np.asarray(w, dtype=float), A_ub=a, b_ub=np.ones(a.shape[0]),
+                  bounds=(0.0, 1.0), method="highs", options=opts)
+    if res.status != 0 or res.x is None or getattr(res, "ineqlin", None) is None:
+        return None
+    y = np.clip(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0, None)
+    reduced = np.asarray(w, dtype=float) - a.T @ y
+    bound = math.fsum(y.tolist()) + math.fsum(np.clip(reduced, 0.0, None).tolist())
+    return bound * (1.0 + _FP_SLACK) + _FP_SLACK, np.asarray(res.x)
+
+
+def _milp_limited(w: np.ndarray, a: sp.csr_array, time_limit: float | None
+                  ) -> tuple[np.ndarray | None, float, bool]:
+    """HiGHS MILP under a time limit: (rounded incumbent or None, upper bound, optimal)."""
+    opts: dict[str, Any] = {"mip_rel_gap": 0.0}
+    if time_limit is not None:
+        opts["time_limit"] = max(float(time_limit), 1e-3)
+    if MILP_NODE_LIMIT is not None:
+        opts["node_limit"] = int(MILP_NODE_LIMIT)
+    k = w.size
+    res = milp(c=-np.asarray(w, dtype=float), constraints=LinearConstraint(a, -np.inf, 1.0),
+               integrality=np.ones(k), bounds=Bounds(0.0, 1.0), options=opts)
+    if res.status not in (0, 1):
+        raise SolverError(f"HiGHS MILP failed: {res.message}")
+    x = None if res.x is None else np.asarray(res.x) > 0.5
+    dual = getattr(res, "mip_dual_bound", None)
+    total = math.fsum(np.abs(w).tolist())
+    upper = math.inf
+    if dual is not None and math.isfinite(dual):
+        upper = -float(dual) + _MIP_SLACK * total + _FP_SLACK
+    return x, upper, res.status == 0 and x is not None
+
+
+def _repair(k: int, edges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Drop vertices of ``x`` until it is independent (lower index of a violated edge)."""
+    x = x.copy()
+    if edges.size:
+        bad = x[edges[:, 0]] & x[edges[:, 1]]
+        while np.any(bad):
+            x[edges[bad, 0]] = False
+            bad = x[edges[:, 0]] & x[edges[:, 1]]
+    return x
+
+
+def _sub_graph(graph: ConflictGraph, verts: np.ndarray, edges: np.ndarray,
+               w: np.ndarray) -> ConflictGraph:
+    return ConflictGraph(n=verts.size, edges=edges, labels=graph.labels[verts],
+                         weights=np.asarray(w, dtype=float) / max(float(np.sum(w)), 1e-300),
+                         eps=graph.eps, p=graph.p, domain=graph.domain, rtol=graph.rtol)
+
+
+def _component_bound(graph: ConflictGraph, verts: np.ndarray, w: np.ndarray,
+                     integral: bool, deadline: float | None, used: set[str]
+                     ) -> tuple[np.ndarray, float, bool]:
+    """One component: (independent mask, upper bound in ``w`` units, exact?)."""
+    k = verts.size
+    wv = np.asarray(w)[verts]
+    ev = _local_edges(graph, verts)
+    labels = graph.labels[verts]
+    wf = wv.astype(float)
+    if _label_complete(labels, ev.shape[0]):
+        used.add("label-complete")
+        x = _milp_component(wv, ev, labels)
+        return x, math.fsum(wf[x].tolist()), True
+    if integral and np.unique(labels).size <= 2:
+        used.add("flow")
+        x = _flow(_sub_graph(graph, verts, ev, wv), np.asarray(wv, dtype=np.int64))
+        return x, math.fsum(wf[x].tolist()), True
+    if deadline is None:
+        used.add("milp")
+        x = _milp_component(wv, ev, labels)
+        return x, math.fsum(wf[x].tolist()), True
+
+    def value(mask: np.ndarray) -> float:
+        return math.fsum(wf[mask].tolist())
+
+    def closed(inc: float, up: float) -> bool:
+        if integral:
+            return math.floor(up + 1e-7) <= round(inc)
+        return up <= inc
+
+    used.add("greedy")
+    cliques = clique_cover(k, ev) if k <= CLIQUE_MAX_N else list(ev)
+    best = greedy_independent_set(k, ev, wf)
+    upper = min(clique_partition_bound(wf, cliques, k), math.fsum(wf.tolist()))
+    if closed(value(best), upper):
+        return best, value(best), True
+    a = _row_matrix(cliques, k)
+    remaining = deadline - time.perf_counter()
+    if remaining > 0:
+        used.add("lp")
+        lp = lp_dual_bound(wf, a, time_limit=remaining)
+        if lp is not None:
+            upper = min(upper, lp[0])
+            rounded = greedy_independent_set(k, ev, wf, order=np.argsort(-lp[1], kind="stable"))
+            if value(rounded) > value(best):
+                best = rounded
+            if closed(value(best), upper):
+                return best, value(best), True
+    remaining = deadline - time.perf_counter()
+    if remaining > 0:
+        used.add("milp")
+        x, mip_upper, optimal = _milp_limited(wf, a, remaining)
+        if x is not None:
+            x = greedy_independent_set(k, ev, wf, start=_repair(k, ev, x))
+            if optimal or value(x) > value(best):
+                best = x
+        if optimal:
+            return best, value(best), True
+        upper = min(upper, mip_upper)
+    if closed(value(best), upper):
+        return best, value(best), True
+    if integral:
+        upper = float(math.floor(upper + 1e-7))
+    return best, max(upper, value(best)), False
+
+
+def solve_independent_set(graph: ConflictGraph, *, time_limit: float | None = None,
+                          solver: str = "auto", integer_weights: Any = None
+                          ) -> IndependentSetBound:
+    """A maximum-weight independent set, or a certified interval under a time limit.
+
+    Parameters
+    ----------
+    graph : ConflictGraph
+    time_limit : float, optional
+        Seconds for the solve (``None``: solve to optimality, as
+        :func:`max_weight_independent_set`).  Components are taken smallest first, each
+        with a share of the remaining time proportional to its size.  Label-complete
+        and two-label components are exact in polynomial time (closed form, max-flow)
+        and always finish; any other component gets a greedy maximal independent set
+        and a clique-partition bound first (both polynomial, so every call ends with
+        numbers), then the clique-row LP (weak-duality bound, LP-rounded incumbent) and
+        the HiGHS MILP (incumbent, dual bound) while time is left.
+    solver : {"auto", "flow", "maxsat", "milp", "brute"}
+        ``"auto"``/``"milp"``: the procedure above.  ``"flow"``, ``"maxsat"``,
+        ``"brute"``: :func:`max_weight_independent_set` (exact; ``"maxsat"`` takes no
+        time limit).
+    integer_weights : numpy.ndarray, optional
+        Integers proportional to ``graph.weights``; with them the bounds are rounded down
+        to integers and the max-flow applies to two-label components.
+
+    Returns
+    -------
+    IndependentSetBound
+
+    Raises
+    ------
+    InvalidInputError
+        ``time_limit <= 0`` or not finite, an unknown ``solver``, ``"maxsat"`` with a
+        time limit, ``integer_weights`` of the wrong shape.
+
+    Notes
+    -----
+    ``weight = w(S) <= max_{S' independent} w(S') <= upper``: the left inequality
+    because ``S`` is checked independent, the right one because every bound used is an
+    upper bound of the independent-set polytope's maximum (docs/theory.md, "Dataset
+    limits: certified bounds", Propositions B1-B3).  The robust error of a finite
+    distribution therefore lies in ``[1 - upper, 1 - weight]``.
+    """
+    t0 = time.perf_counter()
+    solver = _check_solver(solver)
+    if time_limit is not None:
+        try:
+            tl = float(time_limit)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"time_limit must be a number of seconds > 0 or None, "
+                                    f"got {time_limit!r}") from None
+        if not (math.isfinite(tl) and tl > 0):
+            raise InvalidInputError(f"time_limit must be a finite number of seconds > 0 or "
+                                    f"None, got {time_limit!r}")
+        time_limit = tl
+    if integer_weights is not None:
+        integer_weights = np.asarray(integer_weights)
+        if integer_weights.shape != (graph.n,):
+            raise InvalidInputError(f"integer_weights must have shape ({graph.n},), got "
+                                    f"{integer_weights.shape}")
+        integer_weights = integer_weights.astype(np.int64)
+    comps = _components(graph)
+    sizes = [int(c.size) for c in comps]
+    info = {"components": len(comps), "largest_component": max(sizes, default=0)}
+    if solver == "maxsat" and time_limit is not None:
+        raise InvalidInputError("solver='maxsat' cannot stop at a time limit; use 'auto' or "
+                                "'milp' with time_limit, or time_limit=None")
+    if solver in ("flow", "maxsat", "brute"):
+        robust, used = max_weight_independent_set(graph, solver=solver,
+                                                  integer_weights=integer_weights)
+        if not graph.is_independent(robust):  # pragma: no cover - solver bug guard
+            raise SolverError(f"solver {used!r} returned a set that is not independent")
+        wt = math.fsum(graph.weights[robust].tolist())
+        return IndependentSetBound(robust=robust, weight=wt, upper=wt, status="exact",
+                                   solver=used, exact_components=len(comps),
+                                   seconds=time.perf_counter() - t0, **info)
+    integral = integer_weights is not None
+    w = integer_weights if integral else np.asarray(graph.weights, dtype=float)
+    deadline = None if time_limit is None else t0 + time_limit
+    robust = np.ones(graph.n, dtype=bool)
+    upper_w = []   # per-component upper bounds, in units of w
+    used: set[str] = set()
+    n_exact = 0
+    order = np.argsort(sizes, kind="stable")
+    left = float(sum(sizes))
+    for c in order.tolist():
+        verts = comps[c]
+        robust[verts] = False
+        if deadline is None:
+            comp_deadline = None
+        else:
+            share = (deadline - time.perf_counter()) * verts.size / left
+            comp_deadline = time.perf_counter() + max(share, 0.0)
+        left -= verts.size
+        x, up, exact = _component_bound(graph, verts, w, integral, comp_deadline, used)
+        robust[verts] = x
+        upper_w.append(up)
+        n_exact += bool(exact)
+    robust = _augment(graph, robust, np.asarray(w))
+    if not graph.is_independent(robust):  # pragma: no cover - solver bug guard
+        raise SolverError("the incumbent is not an independent set")
+    isolated = np.ones(graph.n, dtype=bool)
+    for verts in comps:
+        isolated[verts] = False
+    exact = n_exact == len(comps)
+    if integral:
+        total = int(integer_weights.sum())
+        got = int(integer_weights[robust].sum())
+        up_int = int(integer_weights[isolated].sum()) + int(sum(round(u) for u in upper_w))
+        weight = got / total
+        upper = weight if exact else max(up_int, got) / total
+    else:
+        weight = math.fsum(graph.weights[robust].tolist())
+        up = math.fsum(graph.weights[isolated].tolist()) + math.fsum(upper_w)
+        upper = weight if exact else max(up * (1.0 + _FP_SLACK), weight)
+    return IndependentSetBound(
+        robust=robust, weight=weight, upper=min(upper, 1.0) if not exact else upper,
+        status="exact" if exact else "bounded", solver="+".join(sorted(used)) or "none",
+        exact_components=n_exact, seconds=time.perf_counter() - t0, **info)

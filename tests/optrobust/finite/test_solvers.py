@@ -173,3 +173,67 @@ def test_errata_threshold_two_eps_and_domains():
     d = FiniteDistribution([[0.0], [2.0]], [0, 1])
     assert optimal_robust_error(d, eps=1.0, p=2).error == 0.5
     assert optimal_robust_error(d, eps=1.0, p=2, domain="support").error == 0.0
+
+
+# ----------------------------------------------------------------- solve_independent_set
+def _cg(labels, edges, weights=None):
+    from optrobust.finite import ConflictGraph
+
+    labels = np.asarray(labels, dtype=np.int64)
+    w = np.ones(labels.size) if weights is None else np.asarray(weights, dtype=float)
+    e = np.asarray(sorted(tuple(sorted(x)) for x in edges), dtype=np.int64).reshape(-1, 2)
+    return ConflictGraph(n=labels.size, edges=e, labels=labels, weights=w / w.sum(), eps=1.0,
+                         p=2.0, domain="continuous", rtol=0.0)
+
+
+def test_solve_independent_set_five_cycle_bounds():
+    from optrobust.finite.solvers import clique_partition_bound, solve_independent_set
+
+    # C5, labels 0,1,0,1,2: the maximum independent set has 2 of 5 vertices (hand count).
+    g = _cg([0, 1, 0, 1, 2], [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)])
+    iw = np.ones(5, dtype=np.int64)
+    res = solve_independent_set(g, integer_weights=iw)
+    assert res.status == "exact" and res.weight == res.upper == pytest.approx(2 / 5)
+    assert res.components == 1 and res.largest_component == 5
+    # Edges are the maximal cliques of C5; a partition into cliques needs 3 parts (5 odd),
+    # so the clique-partition bound is 3 (hand count) -- valid but not tight.
+    cl = [np.array(e) for e in g.edges]
+    assert clique_partition_bound(np.ones(5), cl, 5) == 3.0
+    tiny = solve_independent_set(g, time_limit=1e-9, integer_weights=iw)
+    assert g.is_independent(tiny.robust)
+    assert tiny.weight <= 2 / 5 <= tiny.upper <= 3 / 5
+
+
+def test_solve_independent_set_empty_and_label_complete_are_exact():
+    from optrobust.finite.solvers import solve_independent_set
+
+    g = _cg([0, 1, 2], [])
+    res = solve_independent_set(g, time_limit=1e-9)
+    assert res.status == "exact" and res.weight == pytest.approx(1.0) and res.components == 0
+    labels = [0, 0, 1, 1, 1, 2]
+    edges = [(i, j) for i in range(6) for j in range(i + 1, 6) if labels[i] != labels[j]]
+    res = solve_independent_set(_cg(labels, edges), time_limit=1e-9,
+                                integer_weights=np.ones(6, dtype=np.int64))
+    assert res.status == "exact" and res.weight == pytest.approx(0.5)
+    assert res.solver == "label-complete"
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, math.nan, math.inf, "soon"])
+def test_solve_independent_set_rejects_bad_time_limit(bad):
+    from optrobust.errors import InvalidInputError
+    from optrobust.finite.solvers import solve_independent_set
+
+    with pytest.raises(InvalidInputError, match="time_limit"):
+        solve_independent_set(_cg([0, 1], [(0, 1)]), time_limit=bad)
+
+
+def test_solve_independent_set_rejects_maxsat_with_limit_and_bad_solver():
+    from optrobust.errors import InvalidInputError
+    from optrobust.finite.solvers import solve_independent_set
+
+    g = _cg([0, 1], [(0, 1)])
+    with pytest.raises(InvalidInputError, match="maxsat"):
+        solve_independent_set(g, time_limit=1.0, solver="maxsat")
+    with pytest.raises(InvalidInputError, match="solver"):
+        solve_independent_set(g, solver="magic")
+    assert solve_independent_set(g, solver="maxsat").status == "exact"
