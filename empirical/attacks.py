@@ -1,52 +1,168 @@
 """Gradient attacks inside an l_p ball: PGD (restarts, targeted, unbounded, l0), FGSM,
-random sign noise, transfer, and an AutoAttack adapter.
+random sign noise, transfer, and AutoAttack adapters (ART, torchattacks).
 
 Every function returns a perturbed batch ``x_adv`` of the same shape as ``x`` that has been
-verified with :meth:`empirical.threat.LpBall.check` (``RuntimeError`` otherwise); the model's
-train/eval mode is restored on exit.  The attacks run the model in eval mode.
+verified with :meth:`empirical.threat.LpBall.check` (``RuntimeError`` otherwise).
+
+Safe defaults, shared by every attack:
+
+* **Box.** Inputs are images in ``box = (0, 1)`` unless another box is given; ``box=None``
+  means no box (``lower=`` / ``upper=`` are the older spelling of the same).  Inputs outside
+  the box and, under l_inf, a finite ``eps`` at least the box width (``eps=8`` meant as
+  8/255) raise :class:`~optrobust.errors.InvalidInputError` unless ``force=True``
+  (:func:`empirical.threat.check_eps_scale`).
+* **Normalization.** ``normalize=(mean, std)`` attacks ``model((x - mean) / std)``: the
+  perturbation, ``eps`` and the box stay in pixel space (:class:`Normalized`).
+* **No side effects** (:func:`untouched`): the model runs in eval mode; afterwards every
+  submodule's train/eval flag and every parameter's ``.grad`` are what they were
+  (BatchNorm statistics are not updated in eval mode; parameters are never written).
+  The model and the tensors must be on the same device; everything the attacks create is
+  made there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from empirical.threat import LpBall
+from empirical.threat import DEFAULT_BOX, UNSET, LpBall, check_eps_scale, resolve_box
+from optrobust.errors import InvalidInputError, InvalidTypeError
 
-__all__ = ["autoattack", "fgsm", "pgd", "random_noise", "transfer"]
+try:  # the public name (issue 12); the private module until it lands
+    from optrobust.validation import check_int
+except ImportError:  # pragma: no cover - depends on the checkout
+    from optrobust._validation import check_int
+
+__all__ = ["Normalized", "autoattack", "fgsm", "pgd", "random_noise", "torchattacks_autoattack",
+           "transfer", "untouched", "with_normalization"]
 
 
-class _EvalMode:
-    """Context manager: model in eval mode, original mode restored in ``finally``."""
+@contextlib.contextmanager
+def untouched(model: nn.Module) -> Iterator[nn.Module]:
+    """Run ``model`` in eval mode and leave it as it was: the guarantee of every attack.
 
-    def __init__(self, model: nn.Module) -> None:
+    On exit (also after an exception) every submodule gets back its own ``training`` flag
+    (a model in train mode with a frozen, eval-mode BatchNorm stays so) and every
+    parameter its ``.grad`` (the same tensor object, with its old values, or ``None``): an
+    attack called between ``loss.backward()`` and ``optimizer.step()`` does not change the
+    step.  In eval mode BatchNorm uses and keeps its running statistics.
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    grads = []
+    for prm in model.parameters():
+        g = prm.grad
+        grads.append((prm, g, None if g is None else g.detach().clone()))
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m, was in modes:
+            m.training = was
+        for prm, g, saved in grads:
+            if g is not None and saved is not None:
+                with torch.no_grad():
+                    g.copy_(saved)
+            prm.grad = g
+
+
+def _as_channel_tensor(v: Any, name: str) -> torch.Tensor:
+    try:
+        t = torch.as_tensor(v, dtype=torch.float64).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        raise InvalidInputError(f"normalize {name} must be a number or a sequence of numbers "
+                                f"(one per channel); got {v!r}") from None
+    if t.numel() == 0 or not torch.isfinite(t).all():
+        raise InvalidInputError(f"normalize {name} must be finite numbers; got {v!r}")
+    return t
+
+
+class Normalized(nn.Module):
+    """``model((x - mean) / std)``: attacks and their budgets stay in pixel space.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The user's network, which expects normalized inputs.
+    mean, std : float or sequence of float
+        One value, or one per channel (dimension 1 of the input); ``std > 0``.
+
+    Notes
+    -----
+    The same as torchattacks' ``set_normalization_used(mean, std)`` and ART's
+    ``preprocessing=(mean, std)``.  The wrapper holds no state of its own beyond the two
+    constants; its train/eval flag is the wrapped model's.
+    """
+
+    def __init__(self, model: nn.Module, mean: Any, std: Any) -> None:
+        super().__init__()
         self.model = model
+        m, s = _as_channel_tensor(mean, "mean"), _as_channel_tensor(std, "std")
+        if (s <= 0).any():
+            raise InvalidInputError(f"normalize std must be > 0; got {std!r}")
+        if m.numel() != s.numel() and 1 not in (m.numel(), s.numel()):
+            raise InvalidInputError(f"normalize mean and std must have the same number of "
+                                    f"channels; got {m.numel()} and {s.numel()}")
+        self.mean_values = tuple(float(v) for v in m)
+        self.std_values = tuple(float(v) for v in s)
+        self.training = model.training
 
-    def __enter__(self) -> nn.Module:
-        self.was_training = self.model.training
-        self.model.eval()
-        return self.model
+    def _shaped(self, values: tuple[float, ...], x: torch.Tensor) -> torch.Tensor:
+        t = torch.tensor(values, dtype=x.dtype, device=x.device)
+        if len(values) == 1:
+            return t.reshape(())
+        if x.dim() < 2 or x.shape[1] != len(values):
+            raise InvalidInputError(f"normalize has {len(values)} channels but the inputs "
+                                    f"have shape {tuple(x.shape)} (channels in dimension 1)")
+        return t.reshape((1, -1) + (1,) * (x.dim() - 2))
 
-    def __exit__(self, *exc: object) -> None:
-        self.model.train(self.was_training)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model((x - self._shaped(self.mean_values, x))
+                          / self._shaped(self.std_values, x))
 
 
-def _check_inputs(x: torch.Tensor, y: torch.Tensor) -> None:
+def with_normalization(model: nn.Module, normalize: Any) -> nn.Module:
+    """``model`` itself for ``normalize=None``, else :class:`Normalized` ``(model, *normalize)``."""
+    if normalize is None:
+        return model
+    if isinstance(model, Normalized) and normalize == (model.mean_values, model.std_values):
+        return model
+    try:
+        mean, std = normalize
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"normalize must be a pair (mean, std) or None; got "
+                                f"{normalize!r}") from None
+    return Normalized(model, mean, std)
+
+
+def _check_inputs(x: Any, y: Any) -> None:
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError("x and y must be torch tensors")
+        raise InvalidTypeError("x and y must be torch tensors; got "
+                               f"{type(x).__name__} and {type(y).__name__}")
     if y.dim() != 1 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must be a 1-d tensor of {x.shape[0]} labels; got shape "
-                         f"{tuple(y.shape)}")
+        raise InvalidInputError(f"y must be a 1-d tensor of {x.shape[0]} labels; got shape "
+                                f"{tuple(y.shape)}")
 
 
-def _check_positive_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return value
+def _ball(x: torch.Tensor, eps: Any, p: Any, box: Any, lower: Any, upper: Any,
+          force: bool) -> LpBall:
+    """The threat model of one call: box resolved, inputs in it, eps on the box's scale."""
+    lo, hi = resolve_box(box, lower, upper)
+    ball = LpBall(eps, p, lo, hi)
+    if x.numel() and (lo is not None or hi is not None):
+        x_min, x_max = float(x.min()), float(x.max())
+        if (lo is not None and x_min < lo - 1e-6) or (hi is not None and x_max > hi + 1e-6):
+            raise InvalidInputError(
+                f"x has values in [{x_min:.4g}, {x_max:.4g}], outside the box "
+                f"[{lo}, {hi}]: scale the inputs to the box (images: [0, 1]), pass the box "
+                "they live in, or box=None")
+    check_eps_scale(ball.eps, ball.p, lo, hi, dim=math.prod(x.shape[1:]), force=force)
+    return ball
 
 
 def _better(score: torch.Tensor, success: torch.Tensor, best_score: torch.Tensor,
@@ -112,14 +228,15 @@ def _run_pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, *
 
 def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, p: Any,
         steps: int, step_size: float, random_start: bool = True, restarts: int = 1,
-        targeted: Any = None, lower: float | None = None, upper: float | None = None,
+        targeted: Any = None, box: Any = DEFAULT_BOX, lower: Any = UNSET,
+        upper: Any = UNSET, force: bool = False, normalize: Any = None,
         generator: torch.Generator | None = None) -> torch.Tensor:
     """Projected gradient ascent on the cross-entropy loss inside ``B_p^eps(x) ∩ box``.
 
     Parameters
     ----------
     model : torch.nn.Module
-        Maps a batch to logits; run in eval mode, its mode restored on exit.
+        Maps a batch to logits; left untouched (:func:`untouched`).
     x, y : torch.Tensor
         Inputs (batch first) and int64 class labels.
     eps : float
@@ -140,8 +257,13 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, p: An
         that target.  ``"all"`` (or ``True``): a targeted run for every class ``c != y`` and,
         per sample, the result with the highest untargeted loss (Gowal et al. 2019; the
         paper's Appendix C item 7).
-    lower, upper : float or None
-        Box bounds (images: 0 and 1).
+    box : (float, float) or None
+        Valid inputs, default ``(0, 1)``; ``None``: no box.  ``lower=`` / ``upper=`` are
+        accepted instead (the older spelling).
+    force : bool
+        Accept an l_inf ``eps`` at least the box width (see the module docstring).
+    normalize : (mean, std) or None
+        Attack ``model((x - mean) / std)`` with ``x`` in pixel space (:class:`Normalized`).
     generator : torch.Generator or None
         Source of randomness for the random starts.
 
@@ -149,6 +271,12 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, p: An
     -------
     torch.Tensor
         ``x_adv``, verified to be in the ball and the box.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad ``eps``, ``p``, ``steps``, ``step_size``, ``restarts``, ``targeted``, box, or
+        inputs outside the box.
 
     Notes
     -----
@@ -168,27 +296,29 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, p: An
        Appendix C (restarts, targeted, unbounded checks).
     """
     _check_inputs(x, y)
-    ball = LpBall(eps, p, lower, upper)
-    steps = _check_positive_int(steps, "steps", 0)
-    restarts = _check_positive_int(restarts, "restarts", 1)
+    ball = _ball(x, eps, p, box, lower, upper, force)
+    steps = check_int(steps, name="steps", minimum=0)
+    restarts = check_int(restarts, name="restarts", minimum=1)
     if isinstance(step_size, bool) or not isinstance(step_size, (int, float)) or not (
             math.isfinite(step_size) and step_size > 0):
-        raise ValueError(f"step_size must be a finite real number > 0; got {step_size!r}")
+        raise InvalidInputError(f"step_size must be a finite real number > 0; got "
+                                f"{step_size!r}")
     x = x.detach()
-    with _EvalMode(model):
+    net = with_normalization(model, normalize)
+    with untouched(net), torch.enable_grad():
         if targeted is None or targeted is False:
             targets: list[torch.Tensor | None] = [None]
         elif targeted is True or (isinstance(targeted, str) and targeted == "all"):
             with torch.no_grad():
-                n_classes = model(x[:1]).shape[1]
+                n_classes = net(x[:1]).shape[1]
             targets = [torch.full_like(y, c) for c in range(n_classes)]
         elif isinstance(targeted, int):
             targets = [torch.full_like(y, targeted)]
         elif isinstance(targeted, torch.Tensor) and targeted.shape == y.shape:
             targets = [targeted.to(y.device, torch.long)]
         else:
-            raise ValueError("targeted must be None, 'all', an int class or a tensor of "
-                             f"{len(y)} target labels; got {targeted!r}")
+            raise InvalidInputError("targeted must be None, 'all', an int class or a tensor "
+                                    f"of {len(y)} target labels; got {targeted!r}")
         all_mode = len(targets) > 1
         best_x = x.clone()
         best_score = torch.full((x.shape[0],), -math.inf, device=x.device)
@@ -196,12 +326,12 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, p: An
         for target in targets:
             for _ in range(restarts):
                 cand, score, success = _run_pgd(
-                    model, x, y, ball, steps=steps, step_size=float(step_size),
+                    net, x, y, ball, steps=steps, step_size=float(step_size),
                     random_start=random_start, target=target, generator=generator)
                 if all_mode:
                     valid = target != y
                     with torch.no_grad():
-                        logits = model(cand)
+                        logits = net(cand)
                         score = F.cross_entropy(logits, y, reduction="none")
                         success = logits.argmax(dim=1) != y
                     score = torch.where(valid, score, torch.full_like(score, -math.inf))
@@ -213,9 +343,16 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, p: An
 
 
 def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
-         p: Any = math.inf, lower: float | None = None,
-         upper: float | None = None) -> torch.Tensor:
+         p: Any = math.inf, box: Any = DEFAULT_BOX, lower: Any = UNSET, upper: Any = UNSET,
+         force: bool = False, normalize: Any = None) -> torch.Tensor:
     """Fast gradient (sign) method: one steepest-ascent step of length ``eps`` from ``x``.
+
+    Parameters
+    ----------
+    model, x, y, eps, p
+        As in :func:`pgd`; ``eps`` finite.
+    box, lower, upper, force, normalize
+        As in :func:`pgd` (default box ``(0, 1)``).
 
     Notes
     -----
@@ -229,13 +366,14 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
        examples".  Source paper, Appendix C item 1.
     """
     _check_inputs(x, y)
-    ball = LpBall(eps, p, lower, upper)
+    ball = _ball(x, eps, p, box, lower, upper, force)
     if not ball.bounded:
-        raise ValueError("eps must be finite for fgsm (its step length is eps)")
+        raise InvalidInputError("eps must be finite for fgsm (its step length is eps)")
     x = x.detach()
-    with _EvalMode(model):
+    net = with_normalization(model, normalize)
+    with untouched(net), torch.enable_grad():
         x_req = x.clone().requires_grad_(True)
-        loss = F.cross_entropy(model(x_req), y, reduction="sum")
+        loss = F.cross_entropy(net(x_req), y, reduction="sum")
         (grad,) = torch.autograd.grad(loss, x_req)
         with torch.no_grad():
             z = ball.step(x, grad, max(ball.eps, 1.0) if ball.p == 0 else ball.eps)
@@ -245,10 +383,20 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
 
 
 def random_noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
-                 p: Any = math.inf, samples: int = 100, lower: float | None = None,
-                 upper: float | None = None,
+                 p: Any = math.inf, samples: int = 100, box: Any = DEFAULT_BOX,
+                 lower: Any = UNSET, upper: Any = UNSET, force: bool = False,
+                 normalize: Any = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
     """Brute-force random search: the worst of ``samples`` random perturbations per input.
+
+    Parameters
+    ----------
+    model, x, y, eps, p, generator
+        As in :func:`pgd`; ``eps`` finite.
+    samples : int
+        Draws per input (``>= 1``).
+    box, lower, upper, force, normalize
+        As in :func:`pgd` (default box ``(0, 1)``).
 
     Notes
     -----
@@ -263,15 +411,16 @@ def random_noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: flo
     .. [1] Source paper, Appendix C item 8 (Bernoulli +-eps brute force).
     """
     _check_inputs(x, y)
-    ball = LpBall(eps, p, lower, upper)
+    ball = _ball(x, eps, p, box, lower, upper, force)
     if not ball.bounded:
-        raise ValueError("eps must be finite for random_noise")
-    samples = _check_positive_int(samples, "samples", 1)
+        raise InvalidInputError("eps must be finite for random_noise")
+    samples = check_int(samples, name="samples", minimum=1)
     x = x.detach()
     best_x = x.clone()
     best_score = torch.full((x.shape[0],), -math.inf, device=x.device)
     best_success = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
-    with _EvalMode(model), torch.no_grad():
+    net = with_normalization(model, normalize)
+    with untouched(net), torch.no_grad():
         for _ in range(samples):
             if ball.p == math.inf:
                 signs = torch.rand(x.shape, generator=generator, device=x.device) < 0.5
@@ -283,7 +432,7 @@ def random_noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: flo
                                  x)
             else:
                 z = ball.random_init(x, generator)
-            logits = model(z)
+            logits = net(z)
             score = F.cross_entropy(logits, y, reduction="none")
             success = logits.argmax(dim=1) != y
             best_x, best_score, best_success = _keep_best(
@@ -293,7 +442,8 @@ def random_noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: flo
 
 
 def transfer(source_model: nn.Module, target_model: nn.Module, x: torch.Tensor,
-             y: torch.Tensor, *, select_on: str = "source", **pgd_kwargs: Any) -> torch.Tensor:
+             y: torch.Tensor, *, select_on: str = "source", normalize: Any = None,
+             **pgd_kwargs: Any) -> torch.Tensor:
     """Transfer (black-box) attack: PGD on ``source_model``, to be evaluated on the target.
 
     Parameters
@@ -302,8 +452,15 @@ def transfer(source_model: nn.Module, target_model: nn.Module, x: torch.Tensor,
         ``"source"`` (pure black box, the default): the PGD result on the source model.
         ``"target"``: return, per sample, the clean input or the transferred point, whichever
         has the higher target loss / fools the target (one query per point).
+    normalize : (mean, std) or None
+        The target model's input normalization (the source gets its own through
+        ``pgd_kwargs``).
     **pgd_kwargs
-        Passed to :func:`pgd` (``eps``, ``p``, ``steps``, ``step_size``, ...).
+        Passed to :func:`pgd` (``eps``, ``p``, ``steps``, ``step_size``, ``box``, ...).
+
+    Notes
+    -----
+    Both models are left untouched (:func:`untouched`).
 
     References
     ----------
@@ -311,23 +468,30 @@ def transfer(source_model: nn.Module, target_model: nn.Module, x: torch.Tensor,
        Appendix C items 11-12 (black-box and semi-black-box attacks).
     """
     if select_on not in ("source", "target"):
-        raise ValueError(f"select_on must be 'source' or 'target'; got {select_on!r}")
+        raise InvalidInputError(f"select_on must be 'source' or 'target'; got {select_on!r}")
     x_adv = pgd(source_model, x, y, **pgd_kwargs)
     if select_on == "source":
         return x_adv
-    with _EvalMode(target_model), torch.no_grad():
+    net = with_normalization(target_model, normalize)
+    with untouched(net), torch.no_grad():
         scores, succ = [], []
         for z in (x, x_adv):
-            logits = target_model(z)
+            logits = net(z)
             scores.append(F.cross_entropy(logits, y, reduction="none"))
             succ.append(logits.argmax(dim=1) != y)
     take = _better(scores[1], succ[1], scores[0], succ[0])
     return _select(take, x_adv, x.detach())
 
 
+def _model_device(model: nn.Module, x: torch.Tensor) -> torch.device:
+    param = next(model.parameters(), None)
+    return x.device if param is None else param.device
+
+
 def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
                p: Any = math.inf, eps_step: float | None = None, targeted: bool = False,
-               lower: float | None = 0.0, upper: float | None = 1.0, batch_size: int = 128,
+               box: Any = DEFAULT_BOX, lower: Any = UNSET, upper: Any = UNSET,
+               force: bool = False, normalize: Any = None, batch_size: int = 128,
                max_iter: int | None = None, seed: int = 0) -> torch.Tensor:
     """AutoAttack through the Adversarial Robustness Toolbox (optional dependency).
 
@@ -340,18 +504,19 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
     p : {2, inf} or {"l2", "linf"}
         The norm (ART's AutoAttack has no l0 version).
     eps_step : float or None
-        Step of the PGD members of the ensemble; default ``eps / 4``.
+        Initial step of the APGD members; default ``eps / 4`` (see Notes).
     targeted : bool
         Also run the targeted attacks against every class.
-    lower, upper : float or None
-        Box, passed to ART as ``clip_values`` (both or neither).
+    box, lower, upper, force, normalize
+        As in :func:`pgd` (default box ``(0, 1)``); the box goes to ART as
+        ``clip_values`` (both ends or none).
     batch_size : int
         ART's batch size.
     max_iter : int or None
-        ``None``: ART's standard ensemble and budgets (APGD-CE and APGD-DLR with 100
-        iterations and 5 random starts, DeepFool, Square with 5000 queries and 5 restarts;
-        slow on a CPU).  An int: the same members (APGD-DLR only for 3 or more classes) with
-        ``max_iter`` iterations, one random start, and ``max_iter`` Square queries.
+        ``None``: ART's standard ensemble and budgets (see Notes; slow on a CPU).  An int
+        (the "reduced" ensemble): the same members with ``max_iter`` iterations and one
+        random start each (APGD-DLR only for 3 or more classes), and ``max_iter`` Square
+        queries.
     seed : int
         ART draws from numpy's global generator; it is seeded with ``seed`` for the call and
         its previous state restored afterwards.
@@ -364,9 +529,19 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
 
     Notes
     -----
-    Uses ``art.attacks.evasion.AutoAttack`` with its default ensemble (PGD, APGD-CE,
-    APGD-DLR, DeepFool, Square) around ``art.estimators.classification.PyTorchClassifier``.
-    Install with ``pip install 'optrobust[autoattack]'``.
+    What runs (``art.attacks.evasion.AutoAttack`` around
+    ``art.estimators.classification.PyTorchClassifier``; ART 1.20): with ``max_iter=None``
+    ART's default ensemble of four members, each run on the points still classified
+    correctly: APGD with the cross-entropy loss (100 iterations, 5 random starts), APGD with
+    the difference-of-logits-ratio loss (100 iterations, 5 random starts), DeepFool (100
+    iterations, overshoot 1e-6) and Square (5000 queries, 5 restarts, ``p_init = 0.8``).
+    There is no plain PGD member.  Step rule: ART's APGD starts from the step
+    ``eps_step`` (here ``eps / 4``; the reference APGD of Croce & Hein starts from
+    ``2 eps``), uses momentum 0.75 and halves the step at its checkpoints when the loss
+    stalls.  The reference "standard" AutoAttack (APGD-CE, APGD-T, FAB-T, Square; one start
+    each) is :func:`torchattacks_autoattack`.  ART's ``loss_gradient`` writes parameter
+    gradients; they are restored on return (:func:`untouched`).  Install with
+    ``pip install 'optrobust[autoattack]'``.
 
     References
     ----------
@@ -385,27 +560,30 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
     import numpy as np
 
     _check_inputs(x, y)
-    ball = LpBall(eps, p, lower, upper)
+    ball = _ball(x, eps, p, box, lower, upper, force)
     if ball.p not in (2, math.inf) or not ball.bounded:
-        raise ValueError(f"p must be 2 or inf and eps finite for autoattack; got p={p!r}, "
-                         f"eps={eps!r}")
-    if (lower is None) != (upper is None):
-        raise ValueError("lower and upper must both be given or both be None for autoattack")
-    batch_size = _check_positive_int(batch_size, "batch_size", 1)
-    with _EvalMode(model):
+        raise InvalidInputError(f"p must be 2 or inf and eps finite for autoattack; got "
+                                f"p={p!r}, eps={eps!r}")
+    if (ball.lower is None) != (ball.upper is None):
+        raise InvalidInputError("the box must have both ends or none for autoattack; got "
+                                f"({ball.lower}, {ball.upper})")
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
+    if max_iter is not None:
+        max_iter = check_int(max_iter, name="max_iter", minimum=1)
+    net = with_normalization(model, normalize)
+    with untouched(net):
         with torch.no_grad():
-            n_classes = int(model(x[:1]).shape[1])
-        param = next(model.parameters(), None)
-        on_gpu = param is not None and param.device.type == "cuda"
+            n_classes = int(net(x[:1]).shape[1])
+        on_gpu = _model_device(net, x).type == "cuda"
         clf = PyTorchClassifier(
-            model=model, loss=nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]),
-            nb_classes=n_classes, clip_values=None if lower is None else (lower, upper),
+            model=net, loss=nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]),
+            nb_classes=n_classes,
+            clip_values=None if ball.lower is None else (ball.lower, ball.upper),
             device_type="gpu" if on_gpu else "cpu")
         norm = np.inf if ball.p == math.inf else 2
         step = eps_step or ball.eps / 4
         members = None
         if max_iter is not None:
-            max_iter = _check_positive_int(max_iter, "max_iter", 1)
             from art.attacks.evasion import (
                 AutoProjectedGradientDescent,
                 DeepFool,
@@ -436,3 +614,74 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
     return x_adv
 
 
+def torchattacks_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
+                            eps: float, p: Any = math.inf, box: Any = DEFAULT_BOX,
+                            force: bool = False, normalize: Any = None,
+                            version: str = "standard", n_classes: int | None = None,
+                            seed: int = 0) -> torch.Tensor:
+    """The reference "standard" AutoAttack, as implemented by torchattacks (optional).
+
+    Parameters
+    ----------
+    model, x, y, eps, force, normalize
+        As in :func:`pgd`; ``eps`` finite.
+    p : {2, inf} or {"l2", "linf"}
+    box : (0, 1)
+        torchattacks works on inputs in ``[0, 1]`` only; another box is an error.
+    version : {"standard", "plus", "rand"}
+        torchattacks' ensembles; ``"standard"``: APGD-CE, APGD-T (targeted DLR, 9 target
+        classes), FAB-T and Square (5000 queries), one start each, each run on the points
+        the previous ones did not break (Croce & Hein 2020, Section 4).
+    n_classes : int or None
+        Number of classes (default: the model's output width).
+    seed : int
+        Seed of the members' random starts; torch's global generator is forked for the call.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x_adv``, projected on the ball and box (float rounding) and verified.
+
+    Notes
+    -----
+    APGD's step rule here is the reference one: initial step ``2 eps``, momentum 0.75,
+    step halved at the checkpoints ``p_j`` when the loss stalls.  Install with
+    ``pip install 'optrobust[autoattack]'`` (which includes torchattacks).
+
+    References
+    ----------
+    .. [1] Croce & Hein (2020), "Reliable evaluation of adversarial robustness with an
+       ensemble of diverse parameter-free attacks", ICML.
+    .. [2] Kim (2020), "Torchattacks: a PyTorch repository for adversarial attacks".
+    """
+    try:
+        import torchattacks
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("torchattacks_autoattack needs torchattacks: pip install "
+                          "'optrobust[autoattack]'") from exc
+    _check_inputs(x, y)
+    ball = _ball(x, eps, p, box, UNSET, UNSET, force)
+    if ball.p not in (2, math.inf) or not ball.bounded:
+        raise InvalidInputError(f"p must be 2 or inf and eps finite for torchattacks' "
+                                f"AutoAttack; got p={p!r}, eps={eps!r}")
+    if (ball.lower, ball.upper) != (0.0, 1.0):
+        raise InvalidInputError("torchattacks' AutoAttack needs the box (0, 1); got "
+                                f"({ball.lower}, {ball.upper})")
+    if version not in ("standard", "plus", "rand"):
+        raise InvalidInputError(f"version must be 'standard', 'plus' or 'rand'; got "
+                                f"{version!r}")
+    net = with_normalization(model, normalize)
+    x = x.detach()
+    with untouched(net), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            width = int(net(x[:1]).shape[1])
+        n_classes = width if n_classes is None else check_int(n_classes, name="n_classes",
+                                                                minimum=2)
+        atk = torchattacks.AutoAttack(net, norm="Linf" if ball.p == math.inf else "L2",
+                                      eps=ball.eps, version=version, n_classes=n_classes,
+                                      seed=seed)
+        out = atk(x, y)
+    x_adv = ball.project(out.detach().to(x.dtype), x)
+    ball.check(x_adv, x)
+    return x_adv

@@ -18,12 +18,19 @@ from typing import Any
 
 import torch
 
+from optrobust.errors import InvalidInputError, InvalidTypeError
 from optrobust.norms import parse_p
 
-__all__ = ["LpBall", "THREAT_P_VALUES"]
+__all__ = ["DEFAULT_BOX", "LpBall", "THREAT_P_VALUES", "UNSET", "check_eps_scale", "resolve_box"]
 
 #: The exponents the empirical threat model supports.
 THREAT_P_VALUES: tuple[float, ...] = (0, 2, math.inf)
+
+#: The box of image inputs: every attack's default (``box=None`` explicitly for no box).
+DEFAULT_BOX: tuple[float, float] = (0.0, 1.0)
+
+#: Marks a keyword the caller did not pass (``lower=None`` is a real choice: no bound).
+UNSET: Any = type("Unset", (), {"__repr__": lambda self: "<unset>"})()
 
 #: Absolute slack allowed by :meth:`LpBall.check` (float32 rounding).
 _ATOL = 1e-5
@@ -35,6 +42,78 @@ def _flat(t: torch.Tensor) -> torch.Tensor:
 
 def _per_sample(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return v.reshape((-1,) + (1,) * (like.dim() - 1))
+
+
+def resolve_box(box: Any = DEFAULT_BOX, lower: Any = UNSET, upper: Any = UNSET
+                ) -> tuple[float | None, float | None]:
+    """The box ``(lower, upper)`` of an attack from its ``box`` / ``lower`` / ``upper`` arguments.
+
+    Parameters
+    ----------
+    box : (float or None, float or None) or None
+        ``DEFAULT_BOX = (0, 1)`` unless given; ``None`` means no box.
+    lower, upper : float or None
+        The older spelling: when either is passed (even as ``None``) the box is
+        ``(lower, upper)`` and ``box`` must be left at its default.
+
+    Raises
+    ------
+    InvalidInputError
+        Both spellings given, a box that is not a pair, or bounds that are not finite with
+        ``lower < upper``.
+    """
+    if lower is not UNSET or upper is not UNSET:
+        if box is not DEFAULT_BOX:
+            raise InvalidInputError("give the box either as box=(lower, upper) or as "
+                                    f"lower=/upper=, not both; got box={box!r}")
+        lo = None if lower is UNSET else lower
+        hi = None if upper is UNSET else upper
+    elif box is None:
+        return None, None
+    else:
+        try:
+            lo, hi = box
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"box must be a pair (lower, upper) or None; got {box!r}"
+                                    ) from None
+    for name, v in (("lower", lo), ("upper", hi)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                              or not math.isfinite(float(v))):
+            raise InvalidInputError(f"box {name} must be a finite real number or None; "
+                                    f"got {v!r}")
+    if lo is not None and hi is not None and float(lo) >= float(hi):
+        raise InvalidInputError(f"box must have lower < upper; got ({lo}, {hi})")
+    return (None if lo is None else float(lo)), (None if hi is None else float(hi))
+
+
+def check_eps_scale(eps: float, p: Any, lower: float | None, upper: float | None, *,
+                    dim: int | None = None, force: bool = False) -> None:
+    """Refuse a finite budget that covers the whole box (the 0-255 mistake), unless forced.
+
+    Under l_inf a radius ``eps >= upper - lower`` lets the attacker reach every point of the
+    box: ``eps = 8`` meant as 8/255 runs as the unbounded attack.  Under l_2 the same holds
+    for ``eps >= (upper - lower) sqrt(dim)`` (the box diameter).  ``eps = inf`` (the
+    deliberate unbounded threat model) and ``p = 0`` are always accepted.
+
+    Raises
+    ------
+    InvalidInputError
+        ``eps`` at least the box width (l_inf) / diameter (l_2) and ``force`` is false.
+    """
+    if force or lower is None or upper is None or not math.isfinite(eps):
+        return
+    q = parse_p(p, allowed=THREAT_P_VALUES, name="p")
+    width = upper - lower
+    if q == math.inf and eps >= width:
+        raise InvalidInputError(
+            f"eps={eps:g} under l_inf is at least the box width {width:g} (box [{lower:g}, "
+            f"{upper:g}]): every point of the box is reachable; on the 0-255 scale divide by "
+            "255 (8/255), or pass force=True")
+    if q == 2 and dim is not None and eps >= width * math.sqrt(dim):
+        raise InvalidInputError(
+            f"eps={eps:g} under l_2 is at least the box diameter {width * math.sqrt(dim):.4g}"
+            f" (box [{lower:g}, {upper:g}], {dim} coordinates): every point of the box is "
+            "reachable; pass force=True if that is meant")
 
 
 class LpBall:
@@ -88,18 +167,19 @@ class LpBall:
             try:
                 eps = float(eps)
             except (TypeError, ValueError):
-                raise TypeError(f"eps must be a real number >= 0 or inf; got {eps!r}") from None
+                raise InvalidTypeError(
+                    f"eps must be a real number >= 0 or inf; got {eps!r}") from None
         eps = float(eps)
         if math.isnan(eps) or eps < 0:
-            raise ValueError(f"eps must be a real number >= 0 or inf; got {eps!r}")
+            raise InvalidInputError(f"eps must be a real number >= 0 or inf; got {eps!r}")
         if self.p == 0 and math.isfinite(eps):
             eps = float(math.floor(eps + 1e-9))
         self.eps = eps
         for name, v in (("lower", lower), ("upper", upper)):
             if v is not None and (isinstance(v, bool) or not math.isfinite(float(v))):
-                raise ValueError(f"{name} must be a finite real number or None; got {v!r}")
+                raise InvalidInputError(f"{name} must be a finite real number or None; got {v!r}")
         if lower is not None and upper is not None and float(lower) >= float(upper):
-            raise ValueError(f"lower must be < upper; got lower={lower}, upper={upper}")
+            raise InvalidInputError(f"lower must be < upper; got lower={lower}, upper={upper}")
         self.lower = None if lower is None else float(lower)
         self.upper = None if upper is None else float(upper)
 
@@ -170,7 +250,7 @@ class LpBall:
             scale = torch.where(norms > 0, step_size / torch.where(norms > 0, norms, 1.0), 0.0)
             return x_adv + unit * _per_sample(scale, grad)
         if self.lower is None or self.upper is None:
-            raise ValueError(
+            raise InvalidInputError(
                 "p=0 steps need finite lower and upper bounds (the l0 attack moves "
                 "coordinates to the box end points); got "
                 f"lower={self.lower}, upper={self.upper}"
@@ -214,7 +294,7 @@ class LpBall:
             z = x + direction * _per_sample(radius / norms, x)
         else:
             if self.lower is None or self.upper is None:
-                raise ValueError(
+                raise InvalidInputError(
                     "p=0 random starts need finite lower and upper bounds; got "
                     f"lower={self.lower}, upper={self.upper}"
                 )

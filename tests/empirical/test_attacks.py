@@ -75,7 +75,7 @@ def test_unbounded_pgd_drives_accuracy_to_zero(gaussian_bundle, gaussian_mlp):
     # Appendix C item 2: an unbounded attack must reach zero accuracy.
     x, y = gaussian_bundle.test.tensors
     assert _acc(gaussian_mlp, x, y) > 0.85
-    x_adv = pgd(gaussian_mlp, x, y, eps=math.inf, p=2, steps=30, step_size=1.0,
+    x_adv = pgd(gaussian_mlp, x, y, eps=math.inf, p=2, steps=30, step_size=1.0, box=None,
                 generator=_gen())
     # ~0 rather than exactly 0: a ReLU network can have regions with constant logits (all
     # units off), where every gradient attack stalls; this seeded case reaches 0.
@@ -89,7 +89,7 @@ def test_more_steps_and_restarts_never_help_the_model(gaussian_bundle, gaussian_
     # fooled set can only grow (Appendix C items 4-5).
     x, y = gaussian_bundle.test.tensors
     eps = 0.5 if p == 2 else 0.2
-    base = dict(eps=eps, p=p, step_size=eps / 4)
+    base = dict(eps=eps, p=p, step_size=eps / 4, box=None)
     weak = _fooled(gaussian_mlp, pgd(gaussian_mlp, x, y, steps=3, generator=_gen(9), **base), y)
     more_steps = _fooled(gaussian_mlp, pgd(gaussian_mlp, x, y, steps=15, generator=_gen(9),
                                            **base), y)
@@ -128,7 +128,8 @@ def test_l2_pgd_matches_the_exact_linear_worst_case():
     x = torch.randn(200, 5, generator=gen, dtype=torch.float64)
     y = (x @ w > 0).long()
     eps = 0.4
-    x_adv = pgd(model, x, y, eps=eps, p=2, steps=5, step_size=0.2, random_start=False)
+    x_adv = pgd(model, x, y, eps=eps, p=2, steps=5, step_size=0.2, random_start=False,
+                box=None)
     dist = (x @ w).abs() / w.norm()
     expected = dist < eps - 1e-9
     got = _fooled(model, x_adv, y)

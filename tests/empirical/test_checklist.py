@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -40,12 +41,13 @@ def test_batch(gaussian_bundle):
 
 @pytest.fixture(scope="module")
 def honest(gaussian_mlp, test_batch):
-    return run_checklist(gaussian_mlp, *test_batch, eps=0.3, norm="linf", steps=10)
+    return run_checklist(gaussian_mlp, *test_batch, eps=0.3, p="linf", box=None, steps=10)
 
 
 @pytest.fixture(scope="module")
 def masked(gaussian_mlp, test_batch):
-    return run_checklist(Quantized(gaussian_mlp), *test_batch, eps=0.3, norm="linf", steps=10)
+    return run_checklist(Quantized(gaussian_mlp), *test_batch, eps=0.3, p="linf", box=None,
+                         steps=10)
 
 
 def test_every_check_has_numbers(honest):
@@ -98,7 +100,12 @@ def test_to_dict_and_text(masked):
     text = masked.to_text().splitlines()
     assert text[0].startswith("check") and "FAIL" in masked.to_text()
     col = text[0].index("verdict")
-    assert all(line[col:col + 4] in ("PASS", "FAIL", "SKIP") for line in text[1:-1])
+    rows = [line for line in text[1:-1] if not line.startswith(" ")]
+    assert [line.split()[0] for line in rows] == NAMES
+    assert all(line[col:col + 4] in ("PASS", "FAIL", "SKIP") for line in rows)
+    # issue 14: lines of at most 100 characters, numbers to 4 significant digits
+    assert max(len(line) for line in text) <= 100, max(text, key=len)
+    assert not re.search(r"\d\.\d{5,}", masked.to_text()), masked.to_text()
 
 
 def test_roughness_measure():
@@ -113,7 +120,7 @@ def test_roughness_measure():
 
 def test_verdicts_follow_thresholds(box_mlp):
     model, x, y = box_mlp
-    res = run_checklist(model, x[:60], y[:60], eps=0.1, norm="l2", lower=0.0, upper=1.0,
+    res = run_checklist(model, x[:60], y[:60], eps=0.1, p="l2", lower=0.0, upper=1.0,
                         steps=5, transfer_source="off", autoattack="off")
     by = {c.name: c for c in res.checks}
     assert by["transfer_vs_whitebox"].passed is None
@@ -134,7 +141,7 @@ def test_autoattack_on_requires_images(box_mlp):
 
 
 @pytest.mark.parametrize("kw, match", [
-    ({"eps": math.inf}, "eps"), ({"eps": 0.0}, "eps"), ({"norm": "l3"}, "norm"),
+    ({"eps": math.inf}, "eps"), ({"eps": 0.0}, "eps"), ({"p": "l3"}, "p"), ({"eps": 8}, "0-255"),
     ({"steps": 0}, "steps"), ({"restarts": 0}, "restarts"), ({"autoattack": "yes"}, "autoattack"),
     ({"acc_tol": 1.0}, "acc_tol"), ({"acc_tol": -0.01}, "acc_tol"),
     ({"acc_tol": math.nan}, "acc_tol"), ({"autoattack_max_iter": 0}, "autoattack_max_iter"),
@@ -268,7 +275,8 @@ def test_cli_transfer_from_other_run_matches_library(cli_runs, capsys):
                             data=run.config["data"])
     assert not src.training
     x, y = run.bundle.test.tensors
-    res = run_checklist(run.model, x, y, eps=0.3, steps=5, restarts=1, transfer_source=src)
+    res = run_checklist(run.model, x, y, eps=0.3, box=None, steps=5, restarts=1,
+                        transfer_source=src)
     want = {c.name: c for c in res.checks}["transfer_vs_whitebox"]
     assert got["numbers"]["transfer_acc"] == want.numbers["transfer_acc"]
     assert got["numbers"]["source_clean_acc"] == want.numbers["source_clean_acc"]
@@ -334,10 +342,10 @@ def test_load_source_model_checks(cli_runs):
 
 
 def test_dataclasses_frozen():
-    c = CheckResult("x", True, {"a": 1.0}, "d")
+    c = CheckResult(name="x", passed=True, numbers={"a": 1.0}, detail="d")
     with pytest.raises(AttributeError):
         c.passed = False  # type: ignore[misc]
-    assert Checklist([c], {}).count("PASS") == 1
+    assert Checklist(checks=[c], settings={}).count("PASS") == 1
 
 
 @pytest.mark.parametrize("norm, eps", [("l0", 2), ("linf", 0.1)])
@@ -345,7 +353,7 @@ def test_box_model_l0_linf(box_mlp, norm, eps):
     """In the box [0, 1] the unbounded attack (box-diameter steps; l0: one coordinate per
     step) reaches 0% on the 3-class box MLP, and no check fails on this smooth model."""
     model, x, y = box_mlp
-    res = run_checklist(model, x[:60], y[:60], eps=eps, norm=norm, lower=0.0, upper=1.0,
+    res = run_checklist(model, x[:60], y[:60], eps=eps, p=norm, lower=0.0, upper=1.0,
                         steps=5 if norm == "l0" else 10, autoattack="off")
     by = {c.name: c for c in res.checks}
     assert by["unbounded"].numbers["unbounded_acc"] == 0.0
@@ -367,7 +375,8 @@ def test_linear_model_matches_closed_form():
         w = model.weight[1] - model.weight[0]
         margin = (x @ w + model.bias[1] - model.bias[0]).abs()
     eps = float(margin.median()) / float(w.abs().sum())
-    res = run_checklist(model, x, y, eps=eps, norm="linf", steps=10, transfer_source="off")
+    res = run_checklist(model, x, y, eps=eps, p="linf", box=None, steps=10,
+                        transfer_source="off")
     by = {c.name: c for c in res.checks}
     sweep = by["monotone_eps"].numbers
     exact = [float((margin > e * w.abs().sum()).float().mean()) for e in sweep["eps"]]

@@ -60,8 +60,10 @@ def test_no_attack_and_identity_attack_give_clean_accuracy():
 def test_make_attack_validation():
     with pytest.raises(ValueError, match="attack"):
         make_attack("cw", eps=0.1)
-    with pytest.raises(ValueError, match="norm"):
-        make_attack("pgd", eps=0.1, norm="l7")
+    with pytest.raises(ValueError, match="p"):
+        make_attack("pgd", eps=0.1, p="l7")
+    with pytest.raises(ValueError, match="not both"), pytest.warns(DeprecationWarning):
+        make_attack("pgd", eps=0.1, p="l2", norm="l2")
     with pytest.raises(ValueError, match="step_size"):
         make_attack("pgd", eps=math.inf)
     with pytest.raises(ValueError, match="steps"):
@@ -100,13 +102,13 @@ def test_appendix_c_sanity_checks(trained):
     m = run.model
 
     def acc(name, eps, **kw):
-        return evaluate(m, x, y, {name: make_attack(name, eps=eps, norm="l2", **kw)})
+        return evaluate(m, x, y, {name: make_attack(name, eps=eps, p="l2", box=None, **kw)})
 
     pgd = acc("pgd", 0.5, steps=20).robust_accuracy
     fgsm = acc("fgsm", 0.5).robust_accuracy
     assert pgd <= fgsm + 0.02
-    both = evaluate(m, x, y, {"pgd": make_attack("pgd", eps=0.5, norm="l2", steps=20),
-                              "fgsm": make_attack("fgsm", eps=0.5, norm="l2")})
+    both = evaluate(m, x, y, {"pgd": make_attack("pgd", eps=0.5, p="l2", box=None, steps=20),
+                              "fgsm": make_attack("fgsm", eps=0.5, p="l2", box=None)})
     assert both.robust_accuracy <= min(both.per_attack.values())
     assert acc("pgd", math.inf, steps=50, step_size=1.0).robust_accuracy == 0.0
     assert acc("pgd", 0.5, steps=60).robust_accuracy <= pgd + 0.02
