@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from optrobust.finite.classifier import NearestRobustCenterClassifier, SupportLabeling
 from optrobust.finite.conflict import DOMAINS, ConflictGraph, conflict_graph
+from optrobust.finite.dataset_limits import DatasetLimit, dataset_limits, feasible_eps
 from optrobust.finite.distribution import FiniteDistribution
 from optrobust.finite.robust import RobustSolution, optimal_robust_error
 from optrobust.finite.soft import SoftRobustBound, conflict_triples, soft_robust_error_lower_bound
@@ -24,6 +25,7 @@ __all__ = [
     "DOMAINS",
     "SOLVERS",
     "ConflictGraph",
+    "DatasetLimit",
     "FiniteDistribution",
     "IndependentSetBound",
     "NearestRobustCenterClassifier",
@@ -32,6 +34,8 @@ __all__ = [
     "SupportLabeling",
     "conflict_graph",
     "conflict_triples",
+    "dataset_limits",
+    "feasible_eps",
     "max_weight_independent_set",
     "optimal_robust_error",
     "soft_robust_error_lower_bound",

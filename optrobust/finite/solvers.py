@@ -524,6 +524,10 @@ def _component_bound(graph: ConflictGraph, verts: np.ndarray, w: np.ndarray,
     used.add("greedy")
     cliques = clique_cover(k, ev) if k <= CLIQUE_MAX_N else list(ev)
     best = greedy_independent_set(k, ev, wf)
+    _, inv = np.unique(labels, return_inverse=True)
+    heaviest = inv.reshape(-1) == int(np.argmax(np.bincount(inv.reshape(-1), weights=wf)))
+    if value(heaviest) > value(best):  # one label is always independent
+        best = greedy_independent_set(k, ev, wf, start=heaviest)
     upper = min(clique_partition_bound(wf, cliques, k), math.fsum(wf.tolist()))
     if closed(value(best), upper):
         return best, value(best), True
