@@ -20,35 +20,139 @@ Both halves of this statement are returned as a certificate (see
 :class:`GaussianRobustSolution`): the *lower bound* comes from an attacker that
 shifts every ``+`` sample by ``-z`` and every ``-`` sample by ``+z`` (no
 classifier can beat the Bayes error of the shifted pair), the *upper bound* is
-the exact adversarial error of the linear classifier.  See ``docs/theory.md``.
+the exact adversarial error of the linear classifier.  See ``docs/theory.md``
+("Numerical guarantees: Gaussian").
+
+Numerics.  Everything is solved in normalized coordinates: ``c = Delta/2`` and
+the covariance are scaled by exact powers of two (``c = 2^e_c c~`` with
+``max |c~|`` in ``[1/2, 1)``, ``Sigma = 4^h Sigma~`` with ``max diag Sigma~`` in
+``[1/4, 1]``), so the answer is invariant under ``(s mu, s^2 Sigma, s eps)``.
+The minimization is solved in its dual form
+``min_w 1/2 w' Sigma~ w - c~ . w + eps~ ||w||_q`` (no inverse of ``Sigma``):
+closed forms for a diagonal covariance, a monotone Newton iteration on the
+secular equation for ``p = 2``, and an exact active-set (KKT) method for a full
+covariance with ``p in {1, inf}``.  The residual ``r = c - z`` is computed
+without cancellation (``r = Sigma w`` or ``c_i - eps s_i``), so the
+near-feasible regime ``eps -> feasible_eps`` tends to 1/2 from below.  A result
+is accepted only when its certificate closes, ``(upper - lower) <= RTOL *
+upper``; otherwise a slower method is tried, and then :class:`NumericalError`.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy import linalg, optimize
-from scipy.special import ndtr
+from scipy.linalg import lapack
+from scipy.special import log_ndtr, ndtr
 
-from optrobust._validation import check_eps, check_finite_array, check_int, check_rng
+from optrobust._validation import check_eps, check_int, check_rng
+from optrobust.errors import InvalidInputError, InvalidTypeError, NumericalError, SolverError
 from optrobust.norms import dual_exponent, lp_norm, parse_p
 
-__all__ = ["GaussianModel", "GaussianRobustSolution", "LinearClassifier"]
+__all__ = [
+    "GAUSSIAN_MAX_CONDITION",
+    "GAUSSIAN_RTOL",
+    "GaussianModel",
+    "GaussianRobustSolution",
+    "LinearClassifier",
+]
 
 _P_GAUSS = (1, 2, math.inf)
 
+#: Relative tolerance of the certificate: a result is returned only when
+#: ``upper_bound - lower_bound <= GAUSSIAN_RTOL * upper_bound``.
+GAUSSIAN_RTOL = 1e-9
 
-@dataclass(frozen=True)
+#: Largest (estimated) condition number of a full covariance that is solved;
+#: beyond it :class:`~optrobust.errors.NumericalError` is raised.
+GAUSSIAN_MAX_CONDITION = 1e13
+
+# Smallest normalized variance of a diagonal covariance (ratio of the smallest to
+# the largest variance): below it 1/variance is not representable.
+_MIN_NORMALIZED_VARIANCE = 1e-290
+_EPS = float(np.finfo(float).eps)
+# Dimension up to which the slow, robust fallback solvers (BVLS, SLSQP) are tried.
+_FALLBACK_MAX_DIM = 300
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _real_array(value: Any, *, name: str, ndim: int | None = None) -> np.ndarray:
+    """``value`` as a finite float64 array; strings, booleans and complex numbers are rejected."""
+    if isinstance(value, (str, bytes)):
+        raise InvalidTypeError(f"{name} must be real numbers, got a string {value!r}")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
+    kind = raw.dtype.kind
+    if kind == "b":
+        raise InvalidTypeError(f"{name} must be real numbers, got booleans")
+    if kind == "c":
+        raise InvalidTypeError(f"{name} must be real numbers, got complex values")
+    if kind in "USV":
+        raise InvalidTypeError(f"{name} must be real numbers, got strings")
+    if kind == "O":
+        for item in raw.ravel():
+            if isinstance(item, np.generic):
+                item = item.item()
+            if not isinstance(item, numbers.Real) or isinstance(item, bool):
+                raise InvalidTypeError(
+                    f"{name} must be real numbers, got {type(item).__name__}")
+    if kind not in "iufO":
+        raise InvalidTypeError(f"{name} must be real numbers, got dtype {raw.dtype}")
+    try:
+        arr = np.asarray(raw, dtype=float)
+    except OverflowError:
+        raise InvalidInputError(
+            f"{name} must be finite float64 values (|x| <= {np.finfo(float).max:.3g})") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise InvalidInputError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInputError(f"{name} must contain only finite values (no NaN or inf)")
+    return arr
+
+
+def _ldexp(x: Any, e: int) -> Any:
+    """``x * 2**e`` without overflow warnings (inf on overflow, 0 on underflow)."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.ldexp(np.asarray(x, dtype=float), int(max(min(e, 10**6), -(10**6))))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def _power_of_two_exponent(m: float) -> int:
+    """``e`` with ``2**(e-1) <= m < 2**e`` (``m > 0``)."""
+    return math.frexp(m)[1]
+
+
+def _norm_p(x: np.ndarray, p: float) -> float:
+    """``||x||_p`` of a normalized vector (entries <= 1): exactly rounded sum for l1."""
+    if p == 1:
+        return math.fsum(np.abs(x).tolist())
+    if p == 2:
+        return float(np.linalg.norm(x))
+    return float(np.max(np.abs(x))) if x.size else 0.0
+
+
+# ---------------------------------------------------------------- classifier
+
+
+@dataclass(frozen=True, kw_only=True)
 class LinearClassifier:
     """``h(x) = +1`` if ``w . x - b >= 0`` else ``-1``; ``w = 0`` is the constant ``sign(-b)``.
 
     Attributes
     ----------
     w : ndarray of shape (d,)
-        Normal vector.
+        Normal vector (returned by :class:`GaussianModel` scaled to ``max |w_i| = 1``).
     b : float
         Offset.
     """
@@ -56,12 +160,20 @@ class LinearClassifier:
     w: np.ndarray
     b: float
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """``w . x - b`` for each row of ``X``."""
-        X = np.atleast_2d(np.asarray(X, dtype=float))
+    def _check_X(self, X: Any) -> np.ndarray:
+        X = np.atleast_2d(_real_array(X, name="X"))
         if X.shape[-1] != self.w.shape[0]:
-            raise ValueError(f"X must have {self.w.shape[0]} columns, got {X.shape[-1]}")
-        return X @ self.w - self.b
+            raise InvalidInputError(f"X must have {self.w.shape[0]} columns, got {X.shape[-1]}")
+        return X
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """``w . x - b`` for each row of ``X`` (finite real numbers)."""
+        X = self._check_X(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = X @ self.w - self.b
+        if not np.all(np.isfinite(out)):
+            raise NumericalError("decision values w . x - b overflow float64 for this X")
+        return out
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels in ``{+1, -1}`` (ties go to ``+1``)."""
@@ -75,8 +187,8 @@ class LinearClassifier:
         """
         p = parse_p(p, allowed=_P_GAUSS)
         eps = check_eps(eps)
-        X = np.atleast_2d(np.asarray(X, dtype=float))
-        y = np.asarray(y, dtype=float).reshape(-1, 1)
+        X = self._check_X(X)
+        y = _real_array(y, name="y").reshape(-1, 1)
         return -y * eps * _dual_direction(self.w, p)[None, :] * np.ones_like(X)
 
     def adversarial_error(self, model: GaussianModel, *, eps: float, p: float = 2) -> float:
@@ -87,15 +199,26 @@ class LinearClassifier:
         With ``s = sqrt(w' Sigma w)`` and ``q`` the dual exponent,
         ``P(+ wrong) = Phi((b + eps ||w||_q - w . mu_+) / s)`` and
         ``P(- wrong) = Phi((w . mu_- - b + eps ||w||_q) / s)``; the error is their mean.
+        Evaluated with ``w`` scaled to ``max |w_i| = 1`` (the classifier is unchanged).
         """
         p = parse_p(p, allowed=_P_GAUSS)
         eps = check_eps(eps)
-        s = math.sqrt(max(float(self.w @ model._cov_matvec(self.w)), 0.0))
-        wq = float(lp_norm(self.w, dual_exponent(p)))
-        if s == 0.0:  # constant classifier: one class is always wrong
+        if self.w.shape != (model.d,):
+            raise InvalidInputError(f"w must have shape ({model.d},), got {self.w.shape}")
+        big = float(np.max(np.abs(self.w))) if self.w.size else 0.0
+        if big == 0.0:  # constant classifier: one class is always wrong
             return 0.5
-        e_pos = ndtr((self.b + eps * wq - self.w @ model.mu_pos) / s)
-        e_neg = ndtr((self.w @ model.mu_neg - self.b + eps * wq) / s)
+        w = self.w / big
+        b = self.b / big
+        s = model._sigma_norm(w)  # (log2-scale, mantissa) of sqrt(w' Sigma w)
+        wq = float(lp_norm(w, dual_exponent(p)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            a_pos = (b + eps * wq - w @ model.mu_pos)
+            a_neg = (w @ model.mu_neg - b + eps * wq)
+        if not (math.isfinite(a_pos) and math.isfinite(a_neg)):
+            raise NumericalError("the classifier's margins overflow float64 on this model")
+        e_pos = ndtr(_ldexp(a_pos / s[1], -s[0]))
+        e_neg = ndtr(_ldexp(a_neg / s[1], -s[0]))
         return float(0.5 * (e_pos + e_neg))
 
 
@@ -105,7 +228,7 @@ def _dual_direction(w: np.ndarray, p: float) -> np.ndarray:
     if not np.any(w):
         return u
     if p == 2:
-        return w / np.linalg.norm(w)
+        return w / np.linalg.norm(w / np.max(np.abs(w))) / np.max(np.abs(w))
     if p == math.inf:
         return np.sign(w).astype(float)
     i = int(np.argmax(np.abs(w)))  # p == 1
@@ -113,19 +236,23 @@ def _dual_direction(w: np.ndarray, p: float) -> np.ndarray:
     return u
 
 
-@dataclass(frozen=True)
+# ------------------------------------------------------------------ solution
+
+
+@dataclass(frozen=True, kw_only=True)
 class GaussianRobustSolution:
     """Optimal robust error of a :class:`GaussianModel` with its two-sided certificate.
 
     Attributes
     ----------
     error : float
-        The optimal robust error (the classifier's exact adversarial error).
+        The optimal robust error: the classifier's exact adversarial error, clipped
+        to ``[bayes_error, 1/2]`` (clipping only ever moves it by rounding).
     lower_bound : float
         ``Phi(-||Delta - 2 z||_{Sigma^-1} / 2)`` for the attacker shift ``z``:
         no classifier has a smaller adversarial error.
     upper_bound : float
-        Exact adversarial error of ``classifier`` (equal to ``error``).
+        Exact adversarial error of ``classifier`` (``>= error``).
     shift : ndarray
         The attacker's shift ``z`` (``||z||_p <= eps``): ``+`` samples move by
         ``-z``, ``-`` samples by ``+z``.
@@ -133,8 +260,14 @@ class GaussianRobustSolution:
         A classifier attaining ``upper_bound``.
     eps, p : float
         The budget and the norm.
+    method : str
+        How the shift was found: ``"feasible"`` (``eps >= feasible_eps``, error 1/2),
+        ``"bayes"`` (``eps = 0``), ``"closed form"``, ``"secular"``, ``"active set"``,
+        or a fallback ``"bvls"`` / ``"slsqp"`` (each polished and re-certified).
+    rtol : float
+        The tolerance the certificate was checked against (``GAUSSIAN_RTOL``).
     gap : float
-        ``upper_bound - lower_bound`` (0 up to rounding; a certificate of optimality).
+        ``upper_bound - lower_bound`` (``<= rtol * upper_bound``).
     """
 
     error: float
@@ -144,10 +277,25 @@ class GaussianRobustSolution:
     classifier: LinearClassifier
     eps: float
     p: float
+    method: str = "closed form"
+    rtol: float = GAUSSIAN_RTOL
     gap: float = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "gap", float(self.upper_bound - self.lower_bound))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Candidate:
+    """A solver's output in normalized coordinates: shift, residual ``c - z``, dual ``w``."""
+
+    z: np.ndarray
+    r: np.ndarray
+    w: np.ndarray
+    method: str
+
+
+# --------------------------------------------------------------------- model
 
 
 class GaussianModel:
@@ -156,12 +304,22 @@ class GaussianModel:
     Parameters
     ----------
     mu_pos, mu_neg : array_like of shape (d,)
-        Class means (any two vectors; the paper's ``mu_neg = -mu_pos`` is not required).
+        Class means (any two finite real vectors; ``mu_neg = -mu_pos`` is not required).
     sigma : float or array_like of shape (d,), default 1.0
         Standard deviation: a scalar gives ``sigma**2 I``, a vector gives
         ``diag(sigma**2)``.  Ignored when ``cov`` is given.
     cov : array_like of shape (d, d), optional
         Shared covariance matrix (symmetric positive definite).
+
+    Raises
+    ------
+    InvalidTypeError
+        Strings, booleans or complex numbers for a mean, ``sigma`` or ``cov``.
+    InvalidInputError
+        NaN/inf, wrong shapes, ``sigma <= 0``, a covariance that is not symmetric
+        positive definite.
+    NumericalError
+        Standard deviations whose ratio exceeds about ``1e145`` (not representable).
 
     Examples
     --------
@@ -179,43 +337,83 @@ class GaussianModel:
     """
 
     def __init__(self, mu_pos: Any, mu_neg: Any, sigma: Any = 1.0, *, cov: Any = None) -> None:
-        self.mu_pos = check_finite_array(mu_pos, name="mu_pos", ndim=1)
-        self.mu_neg = check_finite_array(mu_neg, name="mu_neg", ndim=1)
+        self.mu_pos = _real_array(mu_pos, name="mu_pos", ndim=1)
+        self.mu_neg = _real_array(mu_neg, name="mu_neg", ndim=1)
         if self.mu_pos.size == 0:
-            raise ValueError("mu_pos must have at least one coordinate")
+            raise InvalidInputError("mu_pos must have at least one coordinate")
         if self.mu_pos.shape != self.mu_neg.shape:
-            raise ValueError(
+            raise InvalidInputError(
                 f"mu_pos and mu_neg must have the same shape, got {self.mu_pos.shape} "
                 f"and {self.mu_neg.shape}"
             )
         d = self.mu_pos.size
-        self._diag: np.ndarray | None
+        self._c, self._ec = self._normalized_half_difference()
+        self._S0: np.ndarray | None = None  # normalized full covariance (None if diagonal)
+        self._L0: np.ndarray | None = None  # its Cholesky factor
+        self._eig: tuple[np.ndarray, np.ndarray] | None = None
         if cov is not None:
-            C = check_finite_array(cov, name="cov", ndim=2)
+            C = _real_array(cov, name="cov", ndim=2)
             if C.shape != (d, d):
-                raise ValueError(f"cov must have shape ({d}, {d}), got {C.shape}")
-            if not np.allclose(C, C.T, rtol=1e-10, atol=1e-12):
-                raise ValueError("cov must be symmetric")
-            C = 0.5 * (C + C.T)
-            try:
-                self._chol = linalg.cholesky(C, lower=True)
-            except linalg.LinAlgError:
-                raise ValueError("cov must be positive definite") from None
+                raise InvalidInputError(f"cov must have shape ({d}, {d}), got {C.shape}")
+            top = float(np.max(np.diag(C)))
+            if top <= 0.0:
+                raise InvalidInputError("cov must be positive definite (its diagonal is not > 0)")
+            self._h = (_power_of_two_exponent(top) + 1) // 2
+            S0 = _ldexp(C, -2 * self._h)
+            if not np.allclose(S0, S0.T, rtol=1e-10, atol=1e-12):
+                raise InvalidInputError("cov must be symmetric")
+            S0 = 0.5 * (S0 + S0.T)
             self.cov = C
-            off_diagonal = np.count_nonzero(C - np.diag(np.diag(C)))
-            self._diag = np.diag(C).copy() if off_diagonal == 0 else None
+            if np.count_nonzero(S0 - np.diag(np.diag(S0))) == 0:
+                self._set_diagonal(np.sqrt(np.diag(S0)), name="cov")
+            else:
+                try:
+                    L0 = linalg.cholesky(S0, lower=True)
+                except linalg.LinAlgError:
+                    raise InvalidInputError("cov must be positive definite") from None
+                self._S0, self._L0 = S0, L0
+                anorm = float(np.max(np.sum(np.abs(S0), axis=0)))
+                rcond, info = lapack.dpocon(L0, anorm, uplo="L")
+                self.condition_number = math.inf if info != 0 or rcond <= 0 else 1.0 / rcond
+                self._tau = None
         else:
-            s = check_finite_array(sigma, name="sigma")
+            s = _real_array(sigma, name="sigma")
             if s.ndim == 0:
                 s = np.full(d, float(s))
             elif s.shape != (d,):
-                raise ValueError(f"sigma must be a positive scalar or have shape ({d},)")
+                raise InvalidInputError(f"sigma must be a positive scalar or have shape ({d},)")
             if np.any(s <= 0):
-                raise ValueError("sigma must be > 0")
-            self._diag = s**2
-            self.cov = np.diag(self._diag)
-            self._chol = np.diag(s)
-        self.delta = self.mu_pos - self.mu_neg
+                raise InvalidInputError("sigma must be > 0")
+            self._h = _power_of_two_exponent(float(np.max(s)))
+            self._set_diagonal(_ldexp(s, -self._h), name="sigma")
+            with np.errstate(over="ignore", under="ignore"):
+                self.cov = np.diag(s**2)
+        with np.errstate(over="ignore"):
+            self.delta = _ldexp(self._c, self._ec + 1)
+
+    def _set_diagonal(self, tau: np.ndarray, *, name: str) -> None:
+        """Diagonal covariance ``4^h diag(tau^2)`` with ``max tau`` in ``[1/2, 1]``."""
+        v = tau**2
+        if float(np.min(v)) < _MIN_NORMALIZED_VARIANCE:
+            raise NumericalError(
+                f"{name}: the ratio of the largest to the smallest variance exceeds "
+                f"{1 / _MIN_NORMALIZED_VARIANCE:.0e}; not representable in float64")
+        self._tau = tau
+        self._v = v
+        self.condition_number = float(np.max(v) / np.min(v))
+
+    def _normalized_half_difference(self) -> tuple[np.ndarray, int]:
+        """``(mu_pos - mu_neg)/2 = 2^e c`` with ``max |c|`` in ``[1/2, 1)`` (exact scalings)."""
+        top = max(float(np.max(np.abs(self.mu_pos))), float(np.max(np.abs(self.mu_neg))))
+        if top == 0.0:
+            return np.zeros(self.mu_pos.size), 0
+        e1 = _power_of_two_exponent(top)
+        diff = _ldexp(self.mu_pos, -e1) - _ldexp(self.mu_neg, -e1)
+        big = float(np.max(np.abs(diff)))
+        if big == 0.0:
+            return np.zeros(self.mu_pos.size), 0
+        e2 = _power_of_two_exponent(big)
+        return _ldexp(diff, -e2), e1 + e2 - 1
 
     # ----------------------------------------------------------------- basics
     @property
@@ -223,21 +421,77 @@ class GaussianModel:
         """Input dimension."""
         return int(self.mu_pos.size)
 
-    def _cov_matvec(self, v: np.ndarray) -> np.ndarray:
-        return self._diag * v if self._diag is not None else self.cov @ v
+    @property
+    def dim(self) -> int:
+        """Input dimension (same as :attr:`d`, the name :class:`FiniteDistribution` uses)."""
+        return self.d
 
-    def _cov_solve(self, v: np.ndarray) -> np.ndarray:
-        if self._diag is not None:
-            return v / self._diag
-        return linalg.cho_solve((self._chol, True), v)
+    @property
+    def _chol(self) -> np.ndarray:
+        """Cholesky factor of the covariance in the user's units (for sampling)."""
+        L0 = self._L0 if self._L0 is not None else np.diag(self._tau)
+        return _ldexp(L0, self._h)
+
+    @property
+    def _is_diagonal(self) -> bool:
+        return self._S0 is None
+
+    def _check_conditioning(self) -> None:
+        if not self._is_diagonal and not self.condition_number <= GAUSSIAN_MAX_CONDITION:
+            raise NumericalError(
+                f"cov has condition number about {self.condition_number:.1e} > "
+                f"{GAUSSIAN_MAX_CONDITION:.0e} (GAUSSIAN_MAX_CONDITION); its optimum cannot "
+                "be certified in float64")
+
+    def _mahalanobis_normalized(self, x: np.ndarray) -> float:
+        """``||x||_{Sigma~^{-1}}`` for a vector of moderate size."""
+        if self._is_diagonal:
+            return float(np.linalg.norm(x / self._tau))
+        y = linalg.solve_triangular(self._L0, x, lower=True, check_finite=False)
+        return float(np.linalg.norm(y))
+
+    def _sigma_norm_normalized(self, w: np.ndarray) -> float:
+        """``sqrt(w' Sigma~ w)``."""
+        if self._is_diagonal:
+            return float(np.linalg.norm(self._tau * w))
+        return float(np.linalg.norm(self._L0.T @ w))
+
+    def _sigma_norm(self, w: np.ndarray) -> tuple[int, float]:
+        """``sqrt(w' Sigma w) = 2^e m`` as ``(e, m)`` for ``max |w_i| <= 1``."""
+        return self._h, self._sigma_norm_normalized(w)
 
     def mahalanobis(self, v: Any) -> float:
-        """``||v||_{Sigma^{-1}} = sqrt(v' Sigma^{-1} v)``."""
-        v = np.asarray(v, dtype=float)
-        return math.sqrt(max(float(v @ self._cov_solve(v)), 0.0))
+        """``||v||_{Sigma^{-1}} = sqrt(v' Sigma^{-1} v)``.
+
+        Raises
+        ------
+        NumericalError
+            If the value exceeds the float64 range.
+        """
+        v = _real_array(v, name="v", ndim=1)
+        if v.shape != (self.d,):
+            raise InvalidInputError(f"v must have shape ({self.d},), got {v.shape}")
+        self._check_conditioning()
+        top = float(np.max(np.abs(v)))
+        if top == 0.0:
+            return 0.0
+        e = _power_of_two_exponent(top)
+        m = self._mahalanobis_normalized(_ldexp(v, -e))
+        out = _ldexp(m, e - self._h)
+        if not math.isfinite(out):
+            raise NumericalError("mahalanobis: the value exceeds the float64 range")
+        return out
 
     def __repr__(self) -> str:
-        return f"GaussianModel(d={self.d}, mahalanobis_distance={self.mahalanobis(self.delta):.6g})"
+        try:
+            dist = f"{self._margin(self._c.copy()) * 2:.6g}"
+        except NumericalError:
+            dist = "?"
+        return f"GaussianModel(d={self.d}, mahalanobis_distance={dist})"
+
+    def _margin(self, r: np.ndarray) -> float:
+        """``||r||_{Sigma^{-1}}`` in the user's units for a normalized residual ``r``."""
+        return _ldexp(self._mahalanobis_normalized(r), self._ec - self._h)
 
     # ------------------------------------------------------------------ Bayes
     def bayes_error(self) -> float:
@@ -247,12 +501,36 @@ class GaussianModel:
         ----------
         Paper Theorem 2 (isotropic case ``Phi(-||mu_1 - mu_-1||_2 / (2 sigma))``).
         """
-        return float(ndtr(-0.5 * self.mahalanobis(self.delta)))
+        self._check_conditioning()
+        if not np.any(self._c):
+            return 0.5
+        return float(ndtr(-self._margin(self._c)))
 
     def bayes_classifier(self) -> LinearClassifier:
         """Fisher's rule ``w = Sigma^{-1} Delta``, threshold at the midpoint of the means."""
-        w = self._cov_solve(self.delta)
-        return LinearClassifier(w=w, b=float(w @ (self.mu_pos + self.mu_neg) / 2))
+        self._check_conditioning()
+        if not np.any(self._c):
+            return self._constant_classifier()
+        return self._classifier(self._solve(self._c))
+
+    def _solve(self, x: np.ndarray) -> np.ndarray:
+        """``Sigma~^{-1} x``."""
+        if self._is_diagonal:
+            return x / self._v
+        return linalg.cho_solve((self._L0, True), x, check_finite=False)
+
+    def _classifier(self, w: np.ndarray) -> LinearClassifier:
+        w = np.asarray(w, dtype=float)
+        big = float(np.max(np.abs(w)))
+        w = w / big if big > 0 else w
+        with np.errstate(over="ignore", invalid="ignore"):
+            b = float(w @ (0.5 * self.mu_pos) + w @ (0.5 * self.mu_neg))
+        if not math.isfinite(b):
+            raise NumericalError("the classifier's offset w . (mu_+ + mu_-)/2 overflows float64")
+        return LinearClassifier(w=w, b=b)
+
+    def _constant_classifier(self) -> LinearClassifier:
+        return LinearClassifier(w=np.zeros(self.d), b=0.0)  # always +1
 
     # ----------------------------------------------------------------- robust
     def feasible_eps(self, p: Any = 2) -> float:
@@ -260,10 +538,15 @@ class GaussianModel:
 
         At this budget the attacker's shift ``z = Delta/2`` makes the classes
         identical; below it the linear certificate has a positive margin.  It
-        does not depend on the covariance.
+        does not depend on the covariance.  ``robust_error`` is exactly 1/2 for
+        every ``eps >= feasible_eps(p)`` and below 1/2 (up to rounding) before.
         """
-        p = parse_p(p, allowed=_P_GAUSS)
-        return float(lp_norm(self.delta, p)) / 2.0
+        p = parse_p(p, allowed=_P_GAUSS, name="p")
+        out = _ldexp(_norm_p(self._c, p), self._ec)
+        if not math.isfinite(out):
+            raise NumericalError(
+                "feasible_eps: ||mu_pos - mu_neg||_p / 2 exceeds the float64 range")
+        return out
 
     def robust_solution(self, *, eps: float, p: Any = 2) -> GaussianRobustSolution:
         """Optimal robust error with attacker shift and optimal classifier (a certificate).
@@ -275,32 +558,128 @@ class GaussianModel:
         p : {1, 2, inf} or str
             The norm.
 
+        Returns
+        -------
+        GaussianRobustSolution
+            ``error`` in ``[bayes_error, 1/2]``, exactly 1/2 iff ``eps >=
+            feasible_eps(p)``, with ``upper_bound - lower_bound <= GAUSSIAN_RTOL *
+            upper_bound``.
+
+        Raises
+        ------
+        NumericalError
+            If the covariance is too ill-conditioned or the certificate does not
+            close even with the fallback solvers.
+
         Notes
         -----
-        ``D = min_{||z||_p <= eps} ||Delta - 2z||_{Sigma^{-1}}`` is a convex
-        problem.  It is solved in closed form for a diagonal covariance
-        (``p = inf``: clipping; ``p = 1``: exact water-filling; ``p = 2``: a
-        one-dimensional secular equation), and for a full covariance by a
-        secular equation in the eigenbasis (``p = 2``), bounded least squares
-        (``p = inf``) or SLSQP (``p = 1``).  Whatever the solver's accuracy,
-        ``lower_bound`` and ``upper_bound`` are each valid; ``gap`` shows how
-        tight they are.
+        In normalized coordinates ``D/2 = min_{||z||_p <= eps} ||c - z||_{Sigma^{-1}}``
+        (``c = Delta/2``), solved through its dual ``w = Sigma^{-1}(c - z)``:
+        diagonal covariance -- ``p = inf`` clipping, ``p = 1`` exact water-filling,
+        ``p = 2`` secular equation; full covariance -- ``p = 2`` secular equation in
+        the eigenbasis, ``p in {1, inf}`` an active-set method solving the KKT system
+        exactly on the support (fallbacks: BVLS / SLSQP, then polished).  See
+        docs/theory.md, "Numerical guarantees: Gaussian".
         """
         p = parse_p(p, allowed=_P_GAUSS, name="p")
         eps = check_eps(eps)
-        c = self.delta / 2.0
-        if float(lp_norm(c, p)) <= eps:
-            z = c.copy()
-            const = LinearClassifier(w=np.zeros(self.d), b=0.0)  # always +1
-            return GaussianRobustSolution(0.5, 0.5, 0.5, z, const, eps, p)
-        z = self._attacker_shift(c, eps, p)
-        r = c - z
-        D = 2.0 * self.mahalanobis(r)
-        lower = float(ndtr(-0.5 * D))
-        w = self._cov_solve(2.0 * r)
-        clf = LinearClassifier(w=w, b=float(w @ (self.mu_pos + self.mu_neg) / 2))
-        upper = clf.adversarial_error(self, eps=eps, p=p)
-        return GaussianRobustSolution(upper, lower, upper, z, clf, eps, p)
+        self._check_conditioning()
+        c = self._c
+        eps_n = _ldexp(eps, -self._ec)
+        if not np.any(c) or eps_n >= _norm_p(c, p):
+            z = self.delta / 2.0 if np.any(c) else np.zeros(self.d)
+            return GaussianRobustSolution(
+                error=0.5, lower_bound=0.5, upper_bound=0.5, shift=z,
+                classifier=self._constant_classifier(), eps=eps, p=p, method="feasible")
+        if eps_n == 0.0:
+            cands = [_Candidate(z=np.zeros(self.d), r=c.copy(), w=self._solve(c), method="bayes")]
+        else:
+            cands = self._candidates(c, eps_n, p)
+        best: tuple[GaussianRobustSolution, float] | None = None
+        for cand in cands:
+            out = self._certify(cand, eps, eps_n, p)
+            if out is None:
+                continue
+            if out[1] <= GAUSSIAN_RTOL:
+                return out[0]
+            if best is None or out[1] < best[1]:
+                best = out
+        detail = ("no usable candidate" if best is None else
+                  f"relative gap {best[1]:.2e}, upper {best[0].upper_bound:.6g}")
+        raise NumericalError(
+            f"the Gaussian optimum at eps={eps!r}, p={p} could not be certified to rtol "
+            f"{GAUSSIAN_RTOL:.0e} ({detail}); condition number about {self.condition_number:.1e}")
+
+    def _candidates(self, c: np.ndarray, eps: float, p: float):
+        """Yield candidate solutions, fast method first, then the robust fallbacks."""
+        if p == 2:
+            yield self._l2_secular(c, eps)
+            return
+        if self._is_diagonal:
+            yield self._linf_diagonal(c, eps) if p == math.inf else self._l1_diagonal(c, eps)
+            return
+        fast = self._linf_active_set if p == math.inf else self._l1_active_set
+        try:
+            yield fast(c, eps, None)
+        except SolverError:
+            pass
+        if self.d <= _FALLBACK_MAX_DIM:
+            z = self._bvls_shift(c, eps) if p == math.inf else self._slsqp_shift(c, eps)
+            name = "bvls" if p == math.inf else "slsqp"
+            try:
+                cand = fast(c, eps, z)
+                yield _Candidate(z=cand.z, r=cand.r, w=cand.w, method=name)
+            except SolverError:
+                r = c - z
+                yield _Candidate(z=z, r=r, w=self._solve(r), method=name)
+
+    def _certify(self, cand: _Candidate, eps: float, eps_n: float,
+                 p: float) -> tuple[GaussianRobustSolution, float] | None:
+        """Both bounds of a candidate, in the user's units; ``None`` if it is unusable."""
+        z, r, w = cand.z, cand.r, cand.w
+        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(r)) and np.all(np.isfinite(w))):
+            return None
+        big = float(np.max(np.abs(w)))
+        if big == 0.0:
+            return None
+        w = w / big
+        nz = _norm_p(z, p)
+        if nz > eps_n:
+            # Pull the shift back into the ball (the lower bound needs a feasible z).  Beyond
+            # rounding, the stable residual no longer matches: recompute r = c - z.
+            recompute = nz > eps_n * (1.0 + 1e-12)
+            while nz > eps_n:
+                z = z * (eps_n / nz * (1.0 - 2 * _EPS))
+                nz = _norm_p(z, p)
+            if recompute:
+                r = self._c - z
+        # Lower bound: the attacker's shift z gives margin ||c - z||_{Sigma^-1}.
+        m_low = self._margin(r)
+        # Upper bound: the classifier w has margin (w.c - eps ||w||_q) / ||w||_Sigma, evaluated
+        # as (w.r + (w.z - eps ||w||_q)) / ||w||_Sigma (no cancellation near feasibility).
+        if p == math.inf:
+            hold = math.fsum((np.abs(w) * (np.sign(w) * z - eps_n)).tolist())
+        elif p == 1:
+            hold = math.fsum((w * z).tolist() + [-eps_n * float(np.max(np.abs(w)))])
+        else:
+            hold = math.fsum((w * z).tolist() + [-eps_n * float(np.linalg.norm(w))])
+        num = math.fsum((w * r).tolist()) + hold
+        m_up = _ldexp(num / self._sigma_norm_normalized(w), self._ec - self._h)
+        lower = float(ndtr(-m_low))
+        upper = min(float(ndtr(-m_up)), 0.5)
+        # Relative gap (upper - lower) / upper from log-probabilities (exact in the far tail).
+        if upper == 0.0:
+            rel = 0.0
+        else:
+            lg = float(log_ndtr(-m_low)) - float(log_ndtr(-max(m_up, 0.0)))
+            rel = max(-math.expm1(lg), 0.0) if not math.isnan(lg) else math.inf
+        bayes = float(ndtr(-self._margin(self._c)))
+        error = min(max(upper, bayes), 0.5)
+        sol = GaussianRobustSolution(
+            error=error, lower_bound=min(lower, error), upper_bound=max(upper, error),
+            shift=_ldexp(z, self._ec), classifier=self._classifier(w), eps=eps, p=p,
+            method=cand.method)
+        return sol, rel
 
     def robust_error(self, *, eps: float, p: Any = 2) -> float:
         """Optimal robust error over all classifiers, ``Phi(-D/2)`` (see :meth:`robust_solution`).
@@ -317,63 +696,262 @@ class GaussianModel:
         """A classifier attaining :meth:`robust_error` (linear; constant past ``feasible_eps``)."""
         return self.robust_solution(eps=eps, p=p).classifier
 
-    def _attacker_shift(self, c: np.ndarray, eps: float, p: float) -> np.ndarray:
-        """``argmin_{||z||_p <= eps} (c - z)' Sigma^{-1} (c - z)`` with ``||c||_p > eps``."""
-        if eps == 0.0:
-            return np.zeros_like(c)
-        if p == 2:
-            if self._diag is not None:
-                lam, coords, V = self._diag, c, None
-            else:
-                lam, V = linalg.eigh(self.cov)
-                coords = V.T @ c
+    # ------------------------------------------------------- solvers (normalized)
+    def _linf_diagonal(self, c: np.ndarray, eps: float) -> _Candidate:
+        """``z = clip(c, -eps, eps)``, ``r_i = sign(c_i) (|c_i| - eps)_+`` (exact)."""
+        r = np.sign(c) * np.maximum(np.abs(c) - eps, 0.0)
+        z = np.sign(c) * np.minimum(np.abs(c), eps)
+        return _Candidate(z=z, r=r, w=r / self._v, method="closed form")
 
-            def excess(mu: float) -> float:
-                with np.errstate(over="ignore"):
-                    return float(np.sum((coords / (1.0 + mu * lam)) ** 2)) - eps**2
+    def _l1_diagonal(self, c: np.ndarray, eps: float) -> _Candidate:
+        """Water-filling: ``r_i = sign(c_i) min(|c_i|, lam v_i)``, ``sum(|c_i|-lam v_i)_+ = eps``.
 
-            with np.errstate(over="ignore", divide="ignore"):
-                hi = (np.linalg.norm(coords) / eps - 1.0) / float(np.min(lam)) + 1e-300
-            if not math.isfinite(hi):
-                hi = np.finfo(float).max / 2
-            mu = optimize.brentq(excess, 0.0, max(hi, 1e-300) * 1.0000001, xtol=1e-300,
-                                 rtol=4 * np.finfo(float).eps, maxiter=500)
-            with np.errstate(over="ignore"):
-                zc = coords / (1.0 + mu * lam)
-            z = zc if V is None else V @ zc
-        elif p == math.inf:
-            if self._diag is not None:
-                z = np.clip(c, -eps, eps)
-            else:
-                A = linalg.solve_triangular(self._chol, np.eye(self.d), lower=True)
-                res = optimize.lsq_linear(A, A @ c, bounds=(-eps, eps), method="bvls",
-                                          tol=1e-15)
-                z = np.clip(res.x, -eps, eps)
-        else:  # p == 1
-            z = self._l1_shift(c, eps)
-        # Keep the shift feasible whatever rounding did (the lower bound needs it).
-        nz = float(lp_norm(z, p))
-        if nz > eps:
-            z = z * (eps / nz)
-        return z
+        The breakpoints ``|c_i| / v_i`` are sorted; on the final support ``S``,
+        ``lam = (sum_S |c_i| - eps) / sum_S v_i`` is evaluated with an exactly
+        rounded sum, so ``lam -> 0`` without cancellation as ``eps -> ||c||_1``.
+        """
+        v, a = self._v, np.abs(c)
+        brk = a / v
+        order = np.argsort(-brk, kind="stable")
+        ca, sv = np.cumsum(a[order]), np.cumsum(v[order])
+        lam = 0.0
+        m = len(order)
+        for m in range(1, len(order) + 1):
+            lam = (ca[m - 1] - eps) / sv[m - 1]
+            nxt = brk[order[m]] if m < len(order) else 0.0
+            if lam >= nxt:
+                break
+        S = order[:m]
+        lam = max(math.fsum(a[S].tolist() + [-eps]) / math.fsum(v[S].tolist()), 0.0)
+        r = np.sign(c) * np.minimum(a, lam * v)
+        z = np.sign(c) * np.maximum(a - lam * v, 0.0)
+        return _Candidate(z=z, r=r, w=r / v, method="closed form")
 
-    def _l1_shift(self, c: np.ndarray, eps: float) -> np.ndarray:
-        if self._diag is not None:
-            s = self._diag
-            # |z_i| = max(|c_i| - tau s_i / 2, 0); find tau with sum |z_i| = eps exactly.
-            brk = 2.0 * np.abs(c) / s
-            order = np.argsort(-brk)
-            ca, sa = np.cumsum(np.abs(c)[order]), np.cumsum(s[order])
-            tau = 0.0
-            for m in range(len(order)):
-                tau = 2.0 * (ca[m] - eps) / sa[m]
-                nxt = brk[order[m + 1]] if m + 1 < len(order) else 0.0
-                if tau >= nxt:
-                    break
-            mag = np.maximum(np.abs(c) - tau * s / 2.0, 0.0)
-            return np.sign(c) * mag
+    def _eigen(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._eig is None:
+            lam, V = linalg.eigh(self._S0, check_finite=False)
+            self._eig = (np.maximum(lam, float(np.max(lam)) / GAUSSIAN_MAX_CONDITION / 10), V)
+        return self._eig
+
+    def _l2_secular(self, c: np.ndarray, eps: float) -> _Candidate:
+        """``z = (I + mu Sigma)^{-1} c`` with ``||z||_2 = eps``, ``r = mu Sigma z``, ``w = mu z``.
+
+        ``psi(mu) = 1/||z(mu)|| - 1/eps`` is concave and increasing (trust-region
+        secular equation, More & Sorensen 1983), so Newton's method from
+        ``mu = 0`` converges monotonically from below; the root is then
+        bracketed and refined by ``brentq`` if Newton stalls.
+        """
+        if self._is_diagonal:
+            lam, V, x = self._v, None, c
+        else:
+            lam, V = self._eigen()
+            x = V.T @ c
+        nx = float(np.linalg.norm(x))
+
+        def z_of(mu: float) -> np.ndarray:
+            return x / (1.0 + mu * lam)
+
+        mu = 0.0
+        for _ in range(200):
+            zc = z_of(mu)
+            nz = float(np.linalg.norm(zc))
+            psi = 1.0 / nz - 1.0 / eps if mu > 0 else (eps - nx) / (nx * eps)
+            u = zc / nz
+            dpsi = float(np.sum(lam * u**2 / (1.0 + mu * lam))) / nz
+            if not (math.isfinite(psi) and math.isfinite(dpsi)) or dpsi <= 0:
+                break
+            step = -psi / dpsi
+            if step <= abs(mu) * 4 * _EPS or not math.isfinite(mu + step):
+                if step > 0 and math.isfinite(mu + step):
+                    mu += step
+                break
+            mu += step
+        if not math.isfinite(mu):
+            raise NumericalError("the l2 secular equation overflowed; eps is too small for "
+                                 "this model's scale")
+        zc = z_of(mu)
+        nz = float(np.linalg.norm(zc))
+        if not nz <= eps * (1 + 1e-6):
+            # Newton stopped early: bracket the root and refine (||z(mu)|| is decreasing).
+            def f(t: float) -> float:
+                return float(np.linalg.norm(z_of(t))) - eps
+
+            hi = max(2.0 * mu, 1.0)
+            while f(hi) > 0:
+                hi *= 2.0
+                if not math.isfinite(hi):
+                    raise NumericalError("the l2 secular equation has no bracket in float64")
+            mu = optimize.brentq(f, mu, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=500)
+            zc = z_of(mu)
+            nz = float(np.linalg.norm(zc))
+        if nz > eps:  # Newton approaches the root from below in mu: rescale onto the sphere
+            zc = zc * (eps / nz)
+        rc = mu * lam * zc
+        wc = mu * zc
+        if V is None:
+            return _Candidate(z=zc, r=rc, w=wc, method="secular")
+        return _Candidate(z=V @ zc, r=V @ rc, w=V @ wc, method="secular")
+
+    def _linf_active_set(self, c: np.ndarray, eps: float,
+                         z0: np.ndarray | None) -> _Candidate:
+        """Active set for ``min_w 1/2 w' S w - c.w + eps ||w||_1`` (dual of the l_inf problem).
+
+        On the active set ``A`` with signs ``s``: ``S_AA w_A = c_A - eps s_A``,
+        ``w = 0`` elsewhere, so ``z = c - S w`` has ``z_A = eps s_A`` and
+        ``r_A = c_A - eps s_A`` exactly.  Optimal iff ``sign(w_A) = s_A`` and
+        ``|z_i| <= eps`` off ``A``; violators are swapped (primal-dual active set).
+        If that does not settle, a continuation in ``eps`` from ``feasible_eps``
+        (where ``A`` is empty) follows the solution path with warm starts.
+        """
+        s = np.where(np.abs(c) > eps, np.sign(c), 0.0)  # exact when S is diagonal
+        if z0 is not None:
+            s = np.where(np.abs(z0) >= eps * (1 - 1e-9), np.sign(z0), 0.0)
+        try:
+            return self._linf_pdas(c, eps, s, 30)[0]
+        except SolverError:
+            pass
+        fe = float(np.max(np.abs(c)))
+        s = np.zeros(self.d)
+        return self._continuation(self._linf_pdas, c, eps, fe, s)
+
+    def _continuation(self, step, c: np.ndarray, eps: float, fe: float,
+                      s: np.ndarray) -> _Candidate:
+        """Follow ``eps`` from ``fe`` down to the target, warm-started; halve steps on failure."""
+        done, h = 0.0, 1.0 / 16
+        cand = None
+        while done < 1.0:
+            t = min(1.0, done + h)
+            e = eps if t >= 1.0 else fe - t * (fe - eps)
+            try:
+                cand, s_new = step(c, e, s.copy(), 30)
+            except SolverError:
+                h /= 2
+                if h < 1.0 / 4096:
+                    raise
+                continue
+            s, done, h = s_new, t, min(2 * h, 0.25)
+        assert cand is not None
+        return cand
+
+    def _linf_pdas(self, c: np.ndarray, eps: float, s: np.ndarray,
+                   max_iter: int) -> tuple[_Candidate, np.ndarray]:
+        S, d = self._S0, self.d
+        tol = 8 * _EPS
+        for _ in range(max_iter):
+            A = np.flatnonzero(s)
+            w = np.zeros(d)
+            if A.size:
+                try:
+                    w[A] = linalg.cho_solve(linalg.cho_factor(S[np.ix_(A, A)], lower=True),
+                                            c[A] - eps * s[A], check_finite=False)
+                except linalg.LinAlgError:
+                    raise SolverError("active-set block not positive definite") from None
+            Sw = S @ w
+            g = c - Sw
+            wrong = A[w[A] * s[A] < 0]
+            out = np.abs(g) > eps * (1 + tol)
+            out[A] = False
+            add = np.flatnonzero(out)
+            if wrong.size == 0 and add.size == 0:
+                r = Sw.copy()
+                r[A] = c[A] - eps * s[A]
+                z = c - r
+                z[A] = eps * s[A]
+                return _Candidate(z=z, r=r, w=w, method="active set"), s
+            s[wrong] = 0.0
+            s[add] = np.sign(g[add])
+        raise SolverError("l_inf active set did not converge")
+
+    def _l1_active_set(self, c: np.ndarray, eps: float,
+                       z0: np.ndarray | None) -> _Candidate:
+        """Active set for ``min_w 1/2 w' S w - c.w + eps ||w||_inf`` (dual of the l1 problem).
+
+        ``J`` (signs ``s``) is where ``|w_i| = lam = ||w||_inf``, ``F`` the rest.  KKT:
+        ``z = c - S w`` vanishes on ``F`` and ``s . z_J = eps`` with ``s_i z_i >= 0``.
+        For fixed ``(J, s)`` the unknowns ``(w_F, lam)`` solve the SPD system
+        ``T' S T x = T' c - eps e_lam`` with ``w = T x``; violators (``|w_i| > lam`` on
+        ``F``, ``s_i z_i < 0`` on ``J``) are swapped until none is left.  If that does
+        not settle, a continuation in ``eps`` from ``feasible_eps`` (where
+        ``J = supp(c)`` with ``s = sign(c)``) follows the solution path.
+        """
+        if z0 is None:
+            z0 = self._diag_l1_guess(c, eps)
+        s = np.where(np.abs(z0) > 0, np.sign(z0), 0.0)
+        if not np.any(s):
+            i = int(np.argmax(np.abs(c)))
+            s[i] = np.sign(c[i])
+        try:
+            return self._l1_pdas(c, eps, s, 30)[0]
+        except SolverError:
+            pass
+        fe = math.fsum(np.abs(c).tolist())
+        return self._continuation(self._l1_pdas, c, eps, fe, np.sign(c))
+
+    def _l1_pdas(self, c: np.ndarray, eps: float, s: np.ndarray,
+                 max_iter: int) -> tuple[_Candidate, np.ndarray]:
+        S, d = self._S0, self.d
+        tol = 8 * _EPS
+        for _ in range(max_iter):
+            if not np.any(s):
+                raise SolverError("l1 active set emptied")
+            J = np.flatnonzero(s)
+            F = np.flatnonzero(s == 0)
+            sJ = s[J]
+            SJs = S[:, J] @ sJ  # S T e_lam
+            M = np.empty((F.size + 1, F.size + 1))
+            M[:F.size, :F.size] = S[np.ix_(F, F)]
+            M[:F.size, F.size] = SJs[F]
+            M[F.size, :F.size] = SJs[F]
+            M[F.size, F.size] = float(sJ @ SJs[J])
+            rhs = np.concatenate([c[F], [math.fsum((sJ * c[J]).tolist() + [-eps])]])
+            try:
+                x = linalg.cho_solve(linalg.cho_factor(M, lower=True), rhs, check_finite=False)
+            except linalg.LinAlgError:
+                raise SolverError("active-set block not positive definite") from None
+            lam = float(x[-1])
+            if not lam > 0:
+                raise SolverError("active set gave a non-positive dual norm")
+            w = np.zeros(d)
+            w[J] = lam * sJ
+            w[F] = x[:-1]
+            Sw = S @ w
+            zJ = c[J] - Sw[J]
+            wrong = J[sJ * zJ < -tol * eps]
+            over = F[np.abs(w[F]) > lam * (1 + tol)]
+            if wrong.size == 0 and over.size == 0:
+                r = c.copy()
+                r[J] = Sw[J]
+                z = np.zeros(d)
+                z[J] = sJ * np.maximum(sJ * zJ, 0.0)
+                return _Candidate(z=z, r=r, w=w, method="active set"), s
+            s[wrong] = 0.0
+            s[over] = np.sign(w[over])
+        raise SolverError("l1 active set did not converge")
+
+    def _diag_l1_guess(self, c: np.ndarray, eps: float) -> np.ndarray:
+        """Water-filling with the diagonal of ``S`` (the exact answer when ``S`` is diagonal)."""
+        v, a = np.diag(self._S0), np.abs(c)
+        brk = a / v
+        order = np.argsort(-brk, kind="stable")
+        ca, sv = np.cumsum(a[order]), np.cumsum(v[order])
+        lam = 0.0
+        for m in range(1, len(order) + 1):
+            lam = (ca[m - 1] - eps) / sv[m - 1]
+            nxt = brk[order[m]] if m < len(order) else 0.0
+            if lam >= nxt:
+                break
+        return np.sign(c) * np.maximum(a - max(lam, 0.0) * v, 0.0)
+
+    def _bvls_shift(self, c: np.ndarray, eps: float) -> np.ndarray:
+        """Fallback for l_inf: bounded-variable least squares on ``L^{-1}(c - z)``."""
+        A = linalg.solve_triangular(self._L0, np.eye(self.d), lower=True)
+        res = optimize.lsq_linear(A, A @ c, bounds=(-eps, eps), method="bvls", tol=1e-15)
+        return np.clip(res.x, -eps, eps)
+
+    def _slsqp_shift(self, c: np.ndarray, eps: float) -> np.ndarray:
+        """Fallback for l1: SLSQP on the split variables ``z = u - v``, ``u, v >= 0``."""
         d = self.d
-        Sinv = linalg.cho_solve((self._chol, True), np.eye(d))
+        Sinv = linalg.cho_solve((self._L0, True), np.eye(d))
 
         def f(v: np.ndarray) -> tuple[float, np.ndarray]:
             r = c - (v[:d] - v[d:])
@@ -390,29 +968,8 @@ class GaussianModel:
         )
         v = np.maximum(res.x, 0)
         z = v[:d] - v[d:]
-        # Polish: solve the KKT system exactly on the support and sign pattern found.
-        scale = max(float(np.max(np.abs(z))), 1e-300)
-        support = np.flatnonzero(np.abs(z) > 1e-7 * scale)
-        if support.size:
-            sg = np.sign(z[support])
-            m = support.size
-            K = np.zeros((m + 1, m + 1))
-            K[:m, :m] = Sinv[np.ix_(support, support)]
-            K[:m, m] = sg  # unknown u = tau / 2 with (Sigma^-1 r)_I = u sign(z_I)
-            K[m, :m] = sg
-            rhs = np.concatenate([(Sinv @ c)[support], [eps]])
-            try:
-                sol = np.linalg.solve(K, rhs)
-            except np.linalg.LinAlgError:
-                return z
-            zp = np.zeros(d)
-            zp[support] = sol[:m]
-            grad = Sinv @ (c - zp)
-            tau2 = sol[m]
-            if (np.all(np.sign(zp[support]) == sg) and tau2 >= 0
-                    and np.all(np.abs(grad) <= tau2 * (1 + 1e-9) + 1e-12)):
-                return zp
-        return z
+        n1 = float(np.sum(np.abs(z)))
+        return z * (eps / n1) if n1 > eps else z
 
     # --------------------------------------------------------------- sampling
     def sample(self, n: int, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
