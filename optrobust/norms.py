@@ -16,10 +16,37 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["P_VALUES", "dual_exponent", "lp_distance", "lp_norm", "norm_name", "parse_p"]
+from optrobust.errors import InvalidInputError
+
+__all__ = [
+    "DOMAINS",
+    "P_VALUES",
+    "check_domain",
+    "dual_exponent",
+    "lp_distance",
+    "lp_norm",
+    "norm_name",
+    "parse_p",
+]
 
 #: The exponents every part of the library understands.
 P_VALUES: tuple[float, ...] = (0, 1, 2, math.inf)
+
+#: Where the classifier and the perturbations of a finite problem live: ``"continuous"``
+#: (all of R^d, the paper's Definition 5; the default, ``optrobust.parsing.DEFAULT_DOMAIN``)
+#: or ``"support"`` (the support points only, as in the proof of Lemma 1).
+DOMAINS: tuple[str, ...] = ("continuous", "support")
+
+
+def check_domain(domain: Any, *, name: str = "domain") -> str:
+    """Validate a domain name (one of :data:`DOMAINS`); raise ``InvalidInputError`` otherwise.
+
+    >>> check_domain("support")
+    'support'
+    """
+    if not isinstance(domain, str) or domain not in DOMAINS:
+        raise InvalidInputError(f"{name} must be one of {', '.join(DOMAINS)}; got {domain!r}")
+    return domain
 
 _NAMES = {
     "l0": 0,
@@ -56,8 +83,8 @@ def parse_p(p: Any, *, allowed: tuple[float, ...] | None = P_VALUES, name: str =
 
     Raises
     ------
-    ValueError
-        If ``p`` is not one of the accepted values.
+    InvalidInputError
+        If ``p`` is not one of the accepted values (a ``ValueError``).
 
     Examples
     --------
@@ -75,22 +102,22 @@ def parse_p(p: Any, *, allowed: tuple[float, ...] | None = P_VALUES, name: str =
     if isinstance(p, str):
         key = p.strip().lower().replace("ℓ", "l")
         if key not in _NAMES:
-            raise ValueError(f"{name} must be one of {accepted}; got {p!r}")
+            raise InvalidInputError(f"{name} must be one of {accepted}; got {p!r}")
         value = _NAMES[key]
     elif isinstance(p, numbers.Real) and not isinstance(p, bool):
         value = float(p)
         if math.isnan(value):
-            raise ValueError(f"{name} must be one of {accepted}; got nan")
+            raise InvalidInputError(f"{name} must be one of {accepted}; got nan")
         if value.is_integer():
             value = int(value)
     else:
-        raise ValueError(f"{name} must be one of {accepted}; got {p!r}")
+        raise InvalidInputError(f"{name} must be one of {accepted}; got {p!r}")
     if allowed is None:
         if value == 0 or value == math.inf or value >= 1:
             return value
-        raise ValueError(f"{name} must be 0, inf or a real number >= 1; got {p!r}")
+        raise InvalidInputError(f"{name} must be 0, inf or a real number >= 1; got {p!r}")
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {accepted}; got {p!r}")
+        raise InvalidInputError(f"{name} must be one of {accepted}; got {p!r}")
     return value
 
 
@@ -116,7 +143,7 @@ def dual_exponent(p: float) -> float:
     if p == 2:
         return 2
     if p < 1:
-        raise ValueError(f"p must be >= 1 for a dual norm; got {p!r}")
+        raise InvalidInputError(f"p must be >= 1 for a dual norm; got {p!r}")
     return p / (p - 1.0)
 
 

@@ -15,55 +15,73 @@ robustly correct on both.  Pairs with the same label never conflict.  For pairs
 Distances are computed block by block (``chunk_bytes`` per block), so ``n =
 10^4`` points of dimension 784 never need an ``n x n x d`` array.
 
-Tolerance policy
-----------------
-Balls are closed, so a distance *equal* to the threshold is a conflict.  A
-computed distance ``D`` is compared with ``T (1 + rtol)`` (``rtol = 1e-9`` by
-default): pairs within a relative ``1e-9`` of touching count as touching, so a
-tie that floating point rounds either way (``0.7 - 0.1`` vs ``2 * 0.3``) is
-always a conflict.  ``rtol=0`` compares the computed distances exactly.  For
-``l2`` the fast Gram-matrix formula is used only away from the threshold; any
-pair whose squared distance lies within a rounding band of it is recomputed
-from the coordinate differences.  For ``l0`` distances are exact integer counts.
+Tie policy (one for the whole library)
+--------------------------------------
+Balls are closed, so a distance *equal* to the threshold is a conflict.  By
+default (``rtol=0``) every comparison ``||x_i - x_j||_p <= T`` is decided
+**exactly** for the float64 numbers as given, as real numbers (``T = 2 eps``
+or ``eps``, also exact, so ``2 eps`` never overflows): a fast pass on data
+scaled by a power of two (BLAS Gram formula for ``l2``, ``cdist`` for ``l1``
+and ``l_inf``) decides every pair whose computed value is farther from ``T``
+than its proven rounding-error bound; the few pairs inside the bound are
+recomputed from coordinate differences (``l2``) and, if still undecided, in
+exact integer arithmetic.  The answer is therefore invariant under scaling
+points and ``eps`` together by a power of two, and correct from ``1e-300``
+to ``1e300``.  ``rtol > 0`` is a tolerance asked for explicitly: the
+threshold becomes ``T (1 + rtol)`` (pairs within a relative ``rtol`` of
+touching count as touching), which is what data that are *meant* to tie in
+real numbers (pixels ``k/255`` with ``eps = k'/255``) may need, since their
+float64 distances land an ulp either side of ``2 eps``.  Every result
+records ``rtol`` (:attr:`ConflictGraph.tie_policy`).  ``l0`` distances are
+exact integer counts.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
-from optrobust._validation import check_eps
+from optrobust._validation import check_eps, check_int
+from optrobust.errors import InvalidInputError, InvalidTypeError
 from optrobust.finite.distribution import FiniteDistribution
-from optrobust.norms import parse_p
+from optrobust.norms import DOMAINS, check_domain, parse_p
 
-__all__ = ["ConflictGraph", "DOMAINS", "conflict_graph", "ball_incidence", "check_domain"]
+__all__ = [
+    "DEFAULT_RTOL",
+    "DOMAINS",
+    "ConflictGraph",
+    "ball_incidence",
+    "check_domain",
+    "check_rtol",
+    "conflict_graph",
+    "tie_policy",
+]
 
-DOMAINS = ("continuous", "support")
-DEFAULT_RTOL = 1e-9
+#: Default tie tolerance: 0, i.e. exact comparisons (module docstring, "Tie policy").
+DEFAULT_RTOL = 0.0
 _CHUNK_BYTES = 64 * 2**20
 
 
-def check_domain(domain: Any) -> str:
-    """Validate ``domain`` (``'continuous'`` or ``'support'``)."""
-    if domain not in DOMAINS:
-        raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
-    return str(domain)
-
-
 def check_rtol(rtol: Any) -> float:
-    """Validate the relative tie tolerance ``0 <= rtol < 1e-3``."""
+    """Validate the relative tie tolerance ``0 <= rtol < 1e-3`` (0: exact ties)."""
     value = check_eps(rtol, name="rtol")
     if value >= 1e-3:
-        raise ValueError(f"rtol must lie in [0, 1e-3), got {rtol!r}")
+        raise InvalidInputError(f"rtol must lie in [0, 1e-3), got {rtol!r}")
     return value
 
 
-@dataclass(frozen=True)
+def tie_policy(rtol: float) -> str:
+    """``'exact'`` for ``rtol = 0``, else ``'rtol=<value>'`` (the tolerance asked for)."""
+    return "exact" if rtol == 0.0 else f"rtol={rtol:g}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConflictGraph:
     """The conflict graph of a finite distribution.
 
@@ -76,7 +94,7 @@ class ConflictGraph:
     labels, weights : numpy.ndarray
         Copied from the distribution (weights normalized).
     eps, p, domain, rtol
-        The threat model and the tie tolerance used.
+        The threat model and the tie tolerance used (``rtol = 0``: exact ties).
     """
 
     n: int
@@ -87,6 +105,11 @@ class ConflictGraph:
     p: float
     domain: str
     rtol: float
+
+    @property
+    def tie_policy(self) -> str:
+        """``'exact'`` or ``'rtol=...'``: how distances equal to the threshold were decided."""
+        return tie_policy(self.rtol)
 
     @property
     def n_edges(self) -> int:
@@ -120,84 +143,221 @@ class ConflictGraph:
 
 
 # --------------------------------------------------------------------------- distances
-def _rows_per_chunk(m: int, d: int, chunk_bytes: int) -> int:
-    return max(1, int(chunk_bytes // (8 * max(1, m) * (1 if d < 64 else 2))))
+_U = 2.0 ** -53  # unit roundoff of float64
+_TINY = 2.0 ** -1074  # smallest subnormal
+_PAIR_BATCH = 4096
+
+
+def _rows_per_chunk(m: int, d: int, chunk_bytes: int, arrays: int = 1) -> int:
+    return max(1, int(chunk_bytes // (8 * max(1, m) * arrays * (1 if d < 64 else 2))))
 
 
 _SCREEN_COLS = 48
 
 
+def _scale_exponent(a: np.ndarray, b: np.ndarray) -> int:
+    """``k`` with ``max |a|, |b| < 2^k``: dividing by ``2^k`` is exact outside subnormals."""
+    top = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    return 0 if top == 0.0 else math.frexp(top)[1]
+
+
+def _exact_within(u: np.ndarray, v: np.ndarray, p: float, thr: Fraction) -> bool:
+    """``||u - v||_p <= thr`` decided in exact (integer) arithmetic.
+
+    Every float64 is ``M 2^E`` with integer ``M`` (``|M| < 2^53``); all values are
+    brought to the smallest exponent present, so the differences, their squares and
+    sums are exact Python integers.
+    """
+    m, e = np.frexp(np.concatenate([u, v]))
+    mant = (m * 2.0 ** 53).astype(np.int64).tolist()
+    expo = (e.astype(np.int64) - 53).tolist()
+    num, den = thr.numerator, thr.denominator  # den is a power of two (thr is dyadic)
+    den_exp = den.bit_length() - 1
+    nz = [x for mm, x in zip(mant, expo, strict=True) if mm != 0]
+    base = min(nz) if nz else 0
+    base = min(base, -den_exp)
+    vals = [mm << (x - base) if mm else 0 for mm, x in zip(mant, expo, strict=True)]
+    d = len(u)
+    diffs = [abs(vals[k] - vals[d + k]) for k in range(d)]
+    t_int = num << (-den_exp - base)  # thr in units of 2^base (an integer)
+    if p == math.inf:
+        return max(diffs, default=0) <= t_int
+    if p == 1:
+        return sum(diffs) <= t_int
+    return sum(x * x for x in diffs) <= t_int * t_int
+
+
+def _box_diameter_within(a: np.ndarray, b: np.ndarray, p: float, thr: Fraction) -> bool:
+    """Exactly: is every pair of the bounding box of ``a`` and ``b`` within ``thr``?
+
+    ``||x - z||_p <= ||hi - lo||_p`` for all ``x, z`` in the box ``[lo, hi]``; the
+    box's diameter is computed in exact rational arithmetic (``d`` terms).
+    """
+    lo = np.minimum(np.min(a, axis=0), np.min(b, axis=0)).tolist()
+    hi = np.maximum(np.max(a, axis=0), np.max(b, axis=0)).tolist()
+    width = [Fraction(h) - Fraction(low) for h, low in zip(hi, lo, strict=True)]
+    if p == math.inf:
+        return max(width, default=Fraction(0)) <= thr
+    if p == 1:
+        return sum(width, Fraction(0)) <= thr
+    return sum((w * w for w in width), Fraction(0)) <= thr * thr
+
+
 def _linf_within(blk: np.ndarray, b: np.ndarray, t: float,
                  screen: np.ndarray | None) -> np.ndarray:
-    """``max_k |blk[r, k] - b[c, k]| <= t`` for every (r, c).
+    """Computed ``max_k |blk[r, k] - b[c, k]|`` for every (r, c), ``inf`` where surely ``> t``.
 
     With ``screen`` (a few high-variance coordinates), the max over those
     coordinates is a lower bound of the full max; pairs it already puts above
     ``t`` are decided, and only the survivors get the full computation.
     """
     if screen is None:
-        return cdist(blk, b, metric="chebyshev") <= t
-    out = cdist(blk[:, screen], b[:, screen], metric="chebyshev") <= t
-    r, c = np.nonzero(out)
-    if r.size > 0.05 * out.size:
-        return cdist(blk, b, metric="chebyshev") <= t
-    for s in range(0, r.size, 4096):
-        rr, cc = r[s:s + 4096], c[s:s + 4096]
-        out[rr, cc] = np.max(np.abs(blk[rr] - b[cc]), axis=1) <= t
-    return out
+        return cdist(blk, b, metric="chebyshev")
+    dist = cdist(blk[:, screen], b[:, screen], metric="chebyshev")
+    r, c = np.nonzero(dist <= t)
+    if r.size > 0.05 * dist.size:
+        return cdist(blk, b, metric="chebyshev")
+    dist[dist > t] = math.inf
+    for s in range(0, r.size, _PAIR_BATCH):
+        rr, cc = r[s:s + _PAIR_BATCH], c[s:s + _PAIR_BATCH]
+        dist[rr, cc] = np.max(np.abs(blk[rr] - b[cc]), axis=1)
+    return dist
 
 
 def _within(a: np.ndarray, b: np.ndarray, p: float, thr: float, rtol: float,
-            chunk_bytes: int = _CHUNK_BYTES):
-    """Yield ``(rows_offset, bool block)`` with ``block[r, c] = dist(a[r], b[c]) <= thr``.
+            chunk_bytes: int = _CHUNK_BYTES, factor: int = 1):
+    """Yield ``(rows_offset, bool block)`` with ``block[r, c] = dist(a[r], b[c]) <= T``.
 
-    ``thr`` is a distance threshold (for ``p = 0`` an integer count).  Ties
-    within ``rtol`` (relative) count as within.
+    ``T = factor * thr * (1 + rtol)`` (``factor`` 1 or 2, applied exactly, so
+    ``2 eps`` never overflows); for ``p = 0``, ``thr`` is an integer count.  The
+    decision is exact for the float64 inputs as given (module docstring).
     """
     m, d = b.shape
-    step = _rows_per_chunk(m, d, chunk_bytes)
+    if p == 0:
+        step = _rows_per_chunk(m, d, chunk_bytes)
+        for s in range(0, a.shape[0], step):
+            hd = cdist(a[s:s + step], b, metric="hamming") * d
+            yield s, np.rint(hd) <= factor * thr
+        return
+    exact_thr = Fraction(thr) * factor * (1 + Fraction(rtol))  # T as an exact rational
+    k = _scale_exponent(a, b)
+    as_, bs = np.ldexp(a, -k), np.ldexp(b, -k)
+    try:  # T / 2^k in float64, relative error <= 2 u
+        ts = math.ldexp(thr, (factor - 1) - k) * (1.0 + rtol)
+    except OverflowError:
+        ts = math.inf
+    step = _rows_per_chunk(m, d, chunk_bytes, arrays=3 if p == 2 else 1)
+    # scaled coordinates lie in (-1, 1), so every distance is below 2 d <= 4 d + 4
+    if not ts <= 4.0 * d + 4.0 or _box_diameter_within(a, b, p, exact_thr):
+        for s in range(0, a.shape[0], step):  # every pair is within
+            yield s, np.ones((min(step, a.shape[0] - s), m), dtype=bool)
+        return
+    t_float = math.inf
+    if p == math.inf:
+        try:
+            t_float = float(exact_thr)
+        except OverflowError:
+            pass
+        if math.isfinite(t_float) and Fraction(t_float) == exact_thr:
+            lo_b, hi_b = np.min(b, axis=0), np.max(b, axis=0)
+        else:
+            t_float = math.inf  # T not a float64: exact integer fallback
+    # absolute slack for underflow (scaling, products) and the rounding of ts itself
+    slack = (8.0 * d + 16.0) * _TINY
     if p == 2:
-        bn = np.einsum("ij,ij->i", b, b)
-        t2 = (thr * (1.0 + rtol)) ** 2
+        bn = np.einsum("ij,ij->i", bs, bs)
+        t2 = ts * ts
+        t2_err = 6.0 * _U * t2 + 4.0 * ts * _TINY + slack
     screen = None
     if p == math.inf and d > 2 * _SCREEN_COLS:
-        screen = np.sort(np.argsort(-np.var(b, axis=0), kind="stable")[:_SCREEN_COLS])
+        screen = np.sort(np.argsort(-np.var(bs, axis=0), kind="stable")[:_SCREEN_COLS])
     for s in range(0, a.shape[0], step):
-        blk = a[s:s + step]
-        if p == 0:
-            hd = cdist(blk, b, metric="hamming") * d
-            out = np.rint(hd) <= thr
-        elif p == 1:
-            out = cdist(blk, b, metric="cityblock") <= thr * (1.0 + rtol)
-        elif p == math.inf:
-            out = _linf_within(blk, b, thr * (1.0 + rtol), screen)
-        else:
+        blk = as_[s:s + step]
+        if p == 2:
             an = np.einsum("ij,ij->i", blk, blk)
-            sq = an[:, None] + bn[None, :] - 2.0 * (blk @ b.T)
-            # The Gram formula's rounding error is below (d + 4) u (|a|^2 + |b|^2).
-            band = max(1e-12, 4e-16 * (d + 4)) * (an[:, None] + bn[None, :])
-            out = sq <= t2
-            amb = np.abs(sq - t2) <= band + 1e-12 * t2
-            if np.any(amb):
-                r, c = np.nonzero(amb)
-                diff = blk[r] - b[c]
-                exact = np.einsum("ij,ij->i", diff, diff)
-                out[r, c] = exact <= t2
+            dist = an[:, None] + bn[None, :] - 2.0 * (blk @ bs.T)
+            # Gram formula, any summation order: |error| <= 2 (d + 4) u (|a|^2 + |b|^2).
+            margin = (2.0 * (d + 4) * _U) * (an[:, None] + bn[None, :])
+            margin += t2_err
+            out = dist <= t2
+            amb = np.abs(dist - t2) <= margin
+        else:
+            if p == 1:
+                dist = cdist(blk, bs, metric="cityblock")
+                margin = (2.0 * (d + 2) * _U) * dist + (4.0 * _U * ts + slack)
+            else:
+                dist = _linf_within(blk, bs, ts, screen)
+                margin = 4.0 * _U * ts + slack  # each |a - b| is correctly rounded
+            out = dist <= ts
+            amb = np.abs(dist - ts) <= margin
+            if math.isfinite(t_float) and np.any(amb):
+                # rows whose whole reach over the bounding box of b is within t (exactly)
+                orig = a[s:s + step]
+                full = _linf_exact(orig, lo_b[None, :], t_float) & _linf_exact(
+                    orig, hi_b[None, :], t_float)
+                out[full, :] = True
+                amb[full, :] = False
+        if np.any(amb):
+            r, c = np.nonzero(amb)
+            out[r, c] = _resolve(a[s:s + step], b, blk, bs, r, c, p, ts,
+                                 t2 if p == 2 else 0.0, exact_thr, t_float, slack)
         yield s, out
 
 
-def _threshold(eps: float, p: float, domain: str) -> float:
+def _resolve(a: np.ndarray, b: np.ndarray, as_: np.ndarray, bs: np.ndarray,
+             r: np.ndarray, c: np.ndarray, p: float, ts: float, t2: float,
+             exact_thr: Fraction, t_float: float, slack: float) -> np.ndarray:
+    """Decide the pairs ``(r, c)`` that the fast path left within its error margin."""
+    res = np.empty(r.size, dtype=bool)
+    for s in range(0, r.size, _PAIR_BATCH):
+        rr, cc = r[s:s + _PAIR_BATCH], c[s:s + _PAIR_BATCH]
+        undecided = np.ones(rr.size, dtype=bool)
+        if p == 2:  # second stage: differences (relative error (d + 3) u of the distance)
+            diff = as_[rr] - bs[cc]
+            sq = np.einsum("ij,ij->i", diff, diff)
+            d = as_.shape[1]
+            margin = (2.0 * (d + 3) * _U) * sq + 6.0 * _U * t2 + 4.0 * ts * _TINY + slack
+            res[s:s + rr.size] = sq <= t2
+            undecided = np.abs(sq - t2) <= margin
+        if p == math.inf and math.isfinite(t_float):
+            res[s:s + rr.size] = _linf_exact(a[rr], b[cc], t_float)
+            continue
+        for q in np.flatnonzero(undecided).tolist():
+            res[s + q] = _exact_within(a[rr[q]], b[cc[q]], p, exact_thr)
+    return res
+
+
+def _linf_exact(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Row-wise ``max_k |a_k - b_k| <= t`` exactly, for a float64 ``t``.
+
+    ``a - b = s + e`` exactly (Knuth's TwoSum, error-free without overflow, also
+    for subnormals), so ``|a - b| > t`` iff ``|s| > t``, or ``|s| = t`` and ``e``
+    has the sign of ``s``; an overflowing ``s`` is a difference beyond any float.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        c = -b
+        s = a + c
+        a1 = s - c
+        c1 = s - a1
+        e = (a - a1) + (c - c1)
+        over = np.isinf(s)
+        big = (np.abs(s) > t) | ((np.abs(s) == t) & (s * e > 0)) | over
+    return ~np.any(big, axis=1)
+
+
+def _threshold(eps: float, p: float, domain: str) -> tuple[float, int]:
+    """``(thr, factor)``: pairs conflict at distance ``<= factor * thr``."""
+    factor = 2 if domain == "continuous" else 1
     if p == 0:
-        r = math.floor(eps)
-        return float(2 * r if domain == "continuous" else r)
-    return 2.0 * eps if domain == "continuous" else eps
+        return float(math.floor(eps)), factor
+    return eps, factor
 
 
 def _continuous_edges(dist: FiniteDistribution, eps: float, p: float, rtol: float,
                       chunk_bytes: int) -> np.ndarray:
     x, y = dist.points, dist.labels
     classes = np.unique(y)
-    thr = _threshold(eps, p, "continuous")
+    thr, factor = _threshold(eps, p, "continuous")
     parts = []
     groups = [np.flatnonzero(y == c) for c in classes]
     for a in range(len(classes)):
@@ -206,7 +366,7 @@ def _continuous_edges(dist: FiniteDistribution, eps: float, p: float, rtol: floa
         if rest.size == 0:
             continue
         xb = x[rest]
-        for s, blk in _within(x[ia], xb, p, thr, rtol, chunk_bytes):
+        for s, blk in _within(x[ia], xb, p, thr, rtol, chunk_bytes, factor):
             r, c = np.nonzero(blk)
             if r.size:
                 parts.append(_edge_keys(ia[s + r], rest[c], dist.n))
@@ -254,9 +414,9 @@ def ball_incidence(dist: FiniteDistribution, *, eps: Any, p: Any,
     eps = check_eps(eps)
     p = parse_p(p)
     uniq, _ = support_points(dist)
-    thr = _threshold(eps, p, "support")
+    thr, factor = _threshold(eps, p, "support")
     rows, cols = [], []
-    for s, blk in _within(uniq, uniq, p, thr, rtol, chunk_bytes):
+    for s, blk in _within(uniq, uniq, p, thr, rtol, chunk_bytes, factor):
         r, c = np.nonzero(blk)
         rows.append(r + s)
         cols.append(c)
@@ -297,7 +457,8 @@ def conflict_graph(dist: FiniteDistribution, *, eps: Any, p: Any,
     domain : {"continuous", "support"}
         Where the classifier and the perturbations live (see module docstring).
     rtol : float
-        Relative tie tolerance (module docstring, "Tolerance policy").
+        Relative tie tolerance, ``0 <= rtol < 1e-3``; default 0: ties decided
+        exactly (module docstring, "Tie policy").
     chunk_bytes : int
         Memory for one block of distances (default 64 MiB).
 
@@ -327,14 +488,12 @@ def conflict_graph(dist: FiniteDistribution, *, eps: Any, p: Any,
     [[0, 1]]
     """
     if not isinstance(dist, FiniteDistribution):
-        raise TypeError(f"dist must be a FiniteDistribution, got {type(dist).__name__}")
+        raise InvalidTypeError(f"dist must be a FiniteDistribution, got {type(dist).__name__}")
     eps = check_eps(eps)
     p = parse_p(p)
     domain = check_domain(domain)
     rtol = check_rtol(rtol)
-    chunk_bytes = int(chunk_bytes)
-    if chunk_bytes < 1:
-        raise ValueError(f"chunk_bytes must be a positive integer, got {chunk_bytes}")
+    chunk_bytes = check_int(chunk_bytes, name="chunk_bytes", minimum=1)
     if domain == "continuous":
         edges = _continuous_edges(dist, eps, p, rtol, chunk_bytes)
     else:

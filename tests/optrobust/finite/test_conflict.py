@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -20,9 +21,17 @@ def test_distance_exactly_two_eps_conflicts(p):
     d = FiniteDistribution([[0.0], [0.6]], [0, 1])
     assert edges(d, eps=0.3, p=p) == [[0, 1]]
     assert edges(d, eps=0.29999, p=p) == []
-    # rounding: 0.7 - 0.1 is 0.6 minus an ulp or so; still a tie (rtol policy)
+    # exact policy: fl(0.7) - fl(0.1) <= 2 fl(0.3) in real numbers (checked with Fraction),
+    # while fl(0.4) - fl(0.1) > 2 fl(0.15): no conflict, unless a tolerance is asked for.
+    assert Fraction(0.7) - Fraction(0.1) <= 2 * Fraction(0.3)
     d = FiniteDistribution([[0.1], [0.7]], [0, 1])
     assert edges(d, eps=0.3, p=p) == [[0, 1]]
+    assert Fraction(0.4) - Fraction(0.1) > 2 * Fraction(0.15)
+    d = FiniteDistribution([[0.1], [0.4]], [0, 1])
+    assert edges(d, eps=0.15, p=p) == []
+    assert edges(d, eps=0.15, p=p, rtol=1e-9) == [[0, 1]]
+    assert conflict_graph(d, eps=0.15, p=p).tie_policy == "exact"
+    assert conflict_graph(d, eps=0.15, p=p, rtol=1e-9).tie_policy == "rtol=1e-09"
 
 
 def test_l2_pythagorean_tie_and_gram_band():
@@ -132,7 +141,17 @@ def test_linf_high_dimension_screening_matches_direct(eps):
     y = np.array([0] * 40 + [1] * 40)
     d = FiniteDistribution(x, y)
     got = conflict_graph(d, eps=eps, p=math.inf).edges.tolist()
-    want = [[i, j] for i in range(40) for j in range(40, 80)
-            if np.max(np.abs(x[i] - x[j])) <= 2 * eps * (1 + 1e-9)]
+    # exact oracle: the real differences of the float64 inputs against the real 2 eps
+    # (in Fraction arithmetic wherever the float64 value is within 1e-12 of the threshold)
+    def within(u, v):
+        approx = np.max(np.abs(u - v))
+        if abs(approx - 2 * eps) > 1e-12:
+            return approx <= 2 * eps
+        return max(abs(Fraction(a) - Fraction(b)) for a, b in zip(u, v, strict=True)) <= 2 * Fraction(eps)
+
+    want = [[i, j] for i in range(40) for j in range(40, 80) if within(x[i], x[j])]
     assert got == want
-    assert [0, 79] in got
+    assert ([0, 79] in got) == (Fraction(x[79, 5]) - Fraction(x[0, 5]) <= 2 * Fraction(eps))
+    # with a tolerance asked for, the rounded tie is a conflict whatever the rounding
+    loose = conflict_graph(d, eps=eps, p=math.inf, rtol=1e-9).edges.tolist()
+    assert [0, 79] in loose and set(map(tuple, got)) <= set(map(tuple, loose))
