@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from optrobust.validation import check_eps, check_finite_array
 from optrobust.errors import InvalidInputError, InvalidTypeError
 from optrobust.finite.conflict import conflict_graph
 from optrobust.finite.distribution import FiniteDistribution
 from optrobust.norms import parse_p
+from optrobust.validation import check_eps, check_finite_array
 
 __all__ = ["HeldOutEstimate", "PrunedNearestNeighbor", "held_out_estimate"]
 
@@ -41,6 +41,10 @@ __all__ = ["HeldOutEstimate", "PrunedNearestNeighbor", "held_out_estimate"]
 CERT_RTOL = 1e-9
 _CHUNK_BYTES = 64 * 2**20
 _SCREEN_COLS = 48
+#: Same-label points tried as the anchor ``a`` of the certificate (the l2-nearest ones).
+_N_CANDIDATES = 8
+#: Other-label points tested first (the l2-nearest), before any prefilter.
+_FIRST = 32
 _METRIC = {1: "cityblock", 2: "euclidean", math.inf: "chebyshev"}
 _U = np.finfo(np.float64).eps / 2
 
@@ -317,12 +321,22 @@ class PrunedNearestNeighbor:
     def _sqdist_gram(self, blk: np.ndarray) -> np.ndarray:
         """Squared l2 distances by the Gram formula (ordering and l2 lower bounds only)."""
         bn = np.einsum("ij,ij->i", blk, blk)
-        sq = bn[:, None] + self._sqnorm[None, :] - 2.0 * (blk @ self.points.T)
-        return sq
+        return bn[:, None] + self._sqnorm[None, :] - 2.0 * (blk @ self.points.T)
 
-    def _gram_band(self, xn: float) -> np.ndarray:
-        d = self.points.shape[1]
-        return 4.0 * (d + 4) * _U * (xn + self._sqnorm) + 1e-300
+    def _l2_lower(self, x: np.ndarray, sq: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Certified lower bounds of ``||x - b||_2`` from the Gram values ``sq``.
+
+        The Gram formula's rounding error is below ``(d + 4) u (|x|^2 + |b|^2)``; the band
+        subtracted is four times that.
+        """
+        band = 4.0 * (x.size + 4) * _U * (float(x @ x) + self._sqnorm[idx])
+        return np.sqrt(np.maximum(sq[idx] - band, 0.0))
+
+    def _other(self, label: int) -> np.ndarray:
+        cache = self.__dict__.setdefault("_other_cache", {})
+        if label not in cache:
+            cache[label] = np.flatnonzero(self.labels != label)
+        return cache[label]
 
     def _certify_one(self, x: np.ndarray, label: int, sq: np.ndarray, eps: float,
                      box: tuple[float, float] | None) -> bool:
@@ -331,109 +345,119 @@ class PrunedNearestNeighbor:
             return False
         if len(self._by_label) == 1:
             return True  # a constant classifier: every input gets this label
-        other = np.flatnonzero(self.labels != label)
-        p = self.p
-        if p == 2:
-            a = int(same[np.argmin(sq[same])])
-            return self._certify_l2(x, a, other, sq, eps)
-        # Candidates for a: the l2-nearest same-label points; keep the best for the test.
-        cand = same[np.argsort(sq[same], kind="stable")[:16]]
-        if p == math.inf:
+        other = self._other(label)
+        # Candidates for a: the l2-nearest same-label points (any a gives a sound test).
+        cand = same[np.argsort(sq[same], kind="stable")[:_N_CANDIDATES]]
+        if self.p == 2:
+            da = np.sqrt(np.sum((x[None, :] - self.points[cand]) ** 2, axis=1))
+            return any(self._certify_l2(x, int(a), float(d_a), other, sq, eps)
+                       for a, d_a in zip(cand, da, strict=True))
+        if self.p == math.inf:
             lo, hi = x - eps, x + eps
             if box is not None:
                 lo, hi = np.maximum(lo, box[0]), np.minimum(hi, box[1])
-                if np.any(lo > hi):  # x outside the box by more than eps: the ball is empty
+                if np.any(lo > hi):  # x lies farther than eps outside the box: no attack
                     return True
-            reach = np.max(np.maximum(np.abs(lo - self.points[cand]),
-                                      np.abs(hi - self.points[cand])), axis=1)
-            a = int(cand[np.argmin(reach)])
-            return self._certify_linf(x, a, other, sq, lo, hi, float(reach.min()), eps)
+            pc = self.points[cand]
+            reach = np.max(np.maximum(np.abs(lo - pc), np.abs(hi - pc)), axis=1)
+            order = np.argsort(reach, kind="stable")
+            return any(self._certify_linf(x, int(cand[i]), float(reach[i]), other, sq, lo, hi,
+                                          eps) for i in order)
         dist = self._distances(x[None, :], cand)[0]
-        a = int(cand[np.argmin(dist)])
-        return self._certify_triangle(x, a, float(dist.min()), other, sq, eps)
+        i = int(np.argmin(dist))
+        return self._certify_triangle(x, float(dist[i]), other, sq, eps)
 
-    def _certify_l2(self, x: np.ndarray, a: int, other: np.ndarray, sq: np.ndarray,
+    def _screened(self, rest: np.ndarray, sq: np.ndarray, exact: Callable[[np.ndarray], bool],
+                  prefilter: Callable[[np.ndarray], np.ndarray] | None = None) -> bool:
+        """``exact`` on all of ``rest``: the l2-nearest first, then ``prefilter``'s survivors.
+
+        ``exact(idx)`` says whether every pair in ``idx`` passes; ``prefilter(idx)`` returns
+        the members of ``idx`` that a cheaper sound test could not clear.
+        """
+        if rest.size == 0:
+            return True
+        k = min(_FIRST, rest.size)
+        if k < rest.size:
+            part = np.argpartition(sq[rest], k - 1)
+            first, rest = rest[part[:k]], rest[part[k:]]
+        else:
+            first, rest = rest, rest[:0]
+        if not exact(first):
+            return False
+        if prefilter is not None and rest.size:
+            rest = prefilter(rest)
+        rest = rest[np.argsort(sq[rest], kind="stable")]
+        return all(exact(chunk) for chunk in _growing(rest))
+
+    def _certify_l2(self, x: np.ndarray, a: int, da: float, other: np.ndarray, sq: np.ndarray,
                     eps: float) -> bool:
         pa = self.points[a]
-        da = float(np.sqrt(np.sum((x - pa) ** 2)))
         # Prefilter (sound): ||x-b|| - ||x-a|| > 2 eps implies the hyperplane test.
-        xn = float(x @ x)
-        low = np.sqrt(np.maximum(sq[other] - self._gram_band(xn)[other], 0.0))
+        low = self._l2_lower(x, sq, other)
         rest = other[~(low > (da + 2.0 * eps) * (1.0 + CERT_RTOL))]
-        if rest.size == 0:
-            return True
-        rest = rest[np.argsort(sq[rest], kind="stable")]
-        d = x.size
-        tol = max(CERT_RTOL, 16.0 * (d + 6) * _U)
-        for chunk in _growing(rest):
-            pb = self.points[chunk]
-            diff = pa[None, :] - pb
-            mid = 2.0 * x[None, :] - pa[None, :] - pb
-            num = np.einsum("ij,ij->i", diff, mid)
-            nrm = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-            mag = np.einsum("ij,ij->i", np.abs(diff),
-                            2.0 * np.abs(x)[None, :] + np.abs(pa)[None, :] + np.abs(pb))
-            ok = num - 2.0 * eps * nrm > tol * (mag + 2.0 * eps * nrm)
-            if not np.all(ok):
-                return False
-        return True
+        tol = max(CERT_RTOL, 16.0 * (x.size + 6) * _U)
+        ax, apa = 2.0 * np.abs(x), np.abs(pa)
 
-    def _certify_linf(self, x: np.ndarray, a: int, other: np.ndarray, sq: np.ndarray,
-                      lo: np.ndarray, hi: np.ndarray, reach: float, eps: float) -> bool:
+        def exact(idx: np.ndarray) -> bool:
+            pb = self.points[idx]
+            diff = pa[None, :] - pb
+            num = np.einsum("ij,ij->i", diff, 2.0 * x[None, :] - pa[None, :] - pb)
+            nrm = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            mag = np.einsum("ij,ij->i", np.abs(diff), ax[None, :] + apa[None, :] + np.abs(pb))
+            return bool(np.all(num - 2.0 * eps * nrm > tol * (mag + 2.0 * eps * nrm)))
+
+        return self._screened(rest, sq, exact)
+
+    def _certify_linf(self, x: np.ndarray, a: int, reach: float, other: np.ndarray,
+                      sq: np.ndarray, lo: np.ndarray, hi: np.ndarray, eps: float) -> bool:
         pa = self.points[a]
-        scr = self._screen
-        # Prefilter (sound): min over the ball of ||x'-b|| >= its value on the screen
-        # coordinates; above reach = max over the ball of ||x'-a||, the pair is safe.
-        pb_s = self.points[np.ix_(other, scr)]
-        t_low = np.max(np.maximum(np.maximum(lo[scr] - pb_s, pb_s - hi[scr]), 0.0), axis=1)
-        scale = max(float(np.max(np.abs(x))) + eps, float(np.max(np.abs(pa))),
-                    float(self._absmax))
+        scale = max(float(np.max(np.abs(x))) + eps, self._absmax)
         tol = CERT_RTOL * scale
-        rest = other[~(t_low > reach + tol)]
-        if rest.size == 0:
-            return True
-        rest = rest[np.argsort(sq[rest], kind="stable")]
-        for chunk in _growing(rest):
-            pb = self.points[chunk]
+        scr = self._screen
+
+        def exact(idx: np.ndarray) -> bool:
+            pb = self.points[idx]
             t = np.max(np.maximum(np.maximum(lo[None, :] - pb, pb - hi[None, :]), 0.0), axis=1)
             i_lo = np.maximum(lo[None, :], pb - t[:, None])
             i_hi = np.minimum(hi[None, :], pb + t[:, None])
             m = np.max(np.maximum(np.abs(i_lo - pa[None, :]), np.abs(i_hi - pa[None, :])),
                        axis=1)
-            if not np.all(m + tol < t):
-                return False
-        return True
+            return bool(np.all(m + tol < t))
+
+        def prefilter(idx: np.ndarray) -> np.ndarray:
+            # min over the ball of ||x'-b|| >= its value on the screen coordinates; above
+            # reach = max over the ball of ||x'-a||, the pair is safe.
+            pb = self.points[np.ix_(idx, scr)]
+            t_low = np.max(np.maximum(np.maximum(lo[scr] - pb, pb - hi[scr]), 0.0), axis=1)
+            return idx[~(t_low > reach + tol)]
+
+        return self._screened(other, sq, exact, prefilter)
 
     @property
     def _absmax(self) -> float:
-        if not hasattr(self, "_absmax_cache"):
+        if "_absmax_cache" not in self.__dict__:
             self._absmax_cache = float(np.max(np.abs(self.points))) if self.points.size else 0.0
         return self._absmax_cache
 
-    def _certify_triangle(self, x: np.ndarray, a: int, da: float, other: np.ndarray,
-                          sq: np.ndarray, eps: float) -> bool:
+    def _certify_triangle(self, x: np.ndarray, da: float, other: np.ndarray, sq: np.ndarray,
+                          eps: float) -> bool:
         if self.p == 0:
             r = math.floor(eps)
             db = self._distances(x[None, :], other)[0]
             return bool(np.all(db - da > 2 * r))
         # l1 >= l2: the Gram lower bound of the l2 distance is a lower bound of the l1 one.
-        xn = float(x @ x)
-        low = np.sqrt(np.maximum(sq[other] - self._gram_band(xn)[other], 0.0))
         thr = (da + 2.0 * eps) * (1.0 + CERT_RTOL)
-        rest = other[~(low > thr)]
-        if rest.size == 0:
-            return True
-        rest = rest[np.argsort(sq[rest], kind="stable")]
+        rest = other[~(self._l2_lower(x, sq, other) > thr)]
         tol = max(CERT_RTOL, 4.0 * (x.size + 2) * _U)
-        for chunk in _growing(rest):
-            db = self._distances(x[None, :], chunk)[0]
-            if not np.all(db > (da + 2.0 * eps) * (1.0 + tol)):
-                return False
-        return True
+
+        def exact(idx: np.ndarray) -> bool:
+            return bool(np.all(self._distances(x[None, :], idx)[0] > (da + 2.0 * eps) * (1 + tol)))
+
+        return self._screened(rest, sq, exact)
 
 
-def _growing(idx: np.ndarray, first: int = 32):
-    """Consecutive slices of ``idx`` of sizes 32, 128, 512, ... (early exit on a failure)."""
+def _growing(idx: np.ndarray, first: int = 128):
+    """Consecutive slices of ``idx`` of sizes 128, 512, 2048, ... (early exit on a failure)."""
     s, size = 0, first
     while s < idx.size:
         yield idx[s:s + size]
