@@ -14,7 +14,10 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["DistContext", "setup", "teardown", "wrap", "shard", "all_reduce_sum", "barrier"]
+from optrobust.errors import InvalidInputError
+
+__all__ = ["DistContext", "all_reduce_sum", "barrier", "resolve_device", "setup", "shard",
+           "teardown", "wrap"]
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,21 @@ class DistContext:
     owns_group: bool
 
 
-def _resolve_device(device: str, local_rank: int) -> torch.device:
+def resolve_device(device: str | torch.device, local_rank: int = 0) -> torch.device:
+    """``"auto"`` -> cuda (device ``local_rank`` modulo the GPUs) when available, else cpu.
+
+    Raises
+    ------
+    InvalidInputError
+        ``device`` not one of ``"auto"``, ``"cpu"``, ``"cuda"``, or ``"cuda"`` without CUDA.
+    """
+    if isinstance(device, torch.device):
+        return device
     if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+        raise InvalidInputError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but CUDA is not available; use --device cpu")
+        raise InvalidInputError("device 'cuda' requested but CUDA is not available; use "
+                                "device 'cpu' or 'auto'")
     if device == "cpu" or (device == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
     return torch.device("cuda", local_rank % max(1, torch.cuda.device_count()))
@@ -41,7 +54,7 @@ def setup(device: str = "auto") -> DistContext:
     """Join the process group if launched by ``torchrun`` (and not yet joined)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    dev = _resolve_device(device, local_rank)
+    dev = resolve_device(device, local_rank)
     if world <= 1:
         return DistContext(0, 1, dev, False)
     owns = False

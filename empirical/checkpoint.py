@@ -25,6 +25,8 @@ from typing import Any
 
 import torch
 
+from empirical.errors import CheckpointError, MissingFileError
+
 __all__ = [
     "CHECKPOINT_FORMAT",
     "atomic_write_bytes",
@@ -53,12 +55,24 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+def _file_mode() -> int:
+    """``0o666`` less the process umask: the mode ``open(path, "w")`` would give a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file, fsync, ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (temp file, fsync, ``os.replace``).
+
+    The file gets the mode a plain ``open(path, "w")`` gives (``0o666`` less the umask),
+    like the PNGs beside it, not the ``0o600`` of the temporary file.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -88,25 +102,47 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Raises
     ------
-    FileNotFoundError
-        If ``path`` does not exist (one-line message naming it).
-    ValueError
-        If the file is not a readable optrobust checkpoint.
+    MissingFileError
+        If ``path`` does not exist (a ``FileNotFoundError``; one line naming it).
+    CheckpointError
+        If the file is empty, not a PyTorch file, or not an optrobust checkpoint (a
+        ``ValueError``; the message says which).
     """
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {p} (train a model first or fix the path)")
+        raise MissingFileError(f"checkpoint not found: {p} (train a model first or fix the path)")
+    if p.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {p} could not be read: the file is empty (0 bytes; "
+                              f"an interrupted copy?); pass a checkpoint.pt written by train")
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file
-        raise ValueError(f"checkpoint {p} could not be read: {type(exc).__name__}") from None
+        raise CheckpointError(f"checkpoint {p} could not be read: {_what_is(p)}, not a "
+                              f"checkpoint.pt written by train (torch.load: "
+                              f"{type(exc).__name__})") from None
     if not isinstance(ckpt, dict) or "model" not in ckpt or "config" not in ckpt:
-        raise ValueError(f"checkpoint {p} is not an optrobust-empirical checkpoint")
+        raise CheckpointError(f"checkpoint {p} is not an optrobust-empirical checkpoint (a "
+                              f"PyTorch file without the 'model' and 'config' entries)")
     if ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(
+        raise CheckpointError(
             f"checkpoint {p} has format {ckpt.get('format')!r}, expected {CHECKPOINT_FORMAT}"
         )
     return ckpt
+
+
+def _what_is(p: Path) -> str:
+    """A few words on what a file that torch cannot load looks like."""
+    with p.open("rb") as fh:
+        head = fh.read(512)
+    if head.startswith(b"PK\x03\x04"):
+        return "a damaged or truncated PyTorch file"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "a binary file that is not a PyTorch file"
+    if all(c.isprintable() or c in "\r\n\t" for c in text):
+        return "a text file"
+    return "a file that is not a PyTorch file"
 
 
 def json_safe(obj: Any) -> Any:

@@ -45,8 +45,10 @@ import torch
 
 from empirical.data import DataSpec, build_data
 from empirical.evaluate import evaluate, strong_attacks
+from empirical.plotting import pyplot
 from empirical.schedules import epochs_to_reach
 from empirical.train import NORMS, PRESETS, TrainConfig, apply_preset, train_or_reuse
+from optrobust.errors import InvalidInputError
 
 __all__ = ["L2_PRESET_PGD_STEPS", "METHODS", "PRESET_EVAL", "TASKS", "CompareTask", "compare",
            "optimal_curve", "optimal_errors", "preset_config", "sample_optimal_error",
@@ -185,15 +187,15 @@ def _run_dir(out: Path, eps: float, method: str) -> Path:
 
 def _check_preset(preset: str, task: CompareTask) -> None:
     if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+        raise InvalidInputError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
     data_name = PRESETS[preset]["data"]["name"]
     if task.data.name != data_name:
         fits = ", ".join(t for t, v in TASKS.items() if v.data.name == data_name)
-        raise ValueError(f"preset {preset!r} does not fit task {task.name!r} "
+        raise InvalidInputError(f"preset {preset!r} does not fit task {task.name!r} "
                          f"({task.data.name} data): it is for the {data_name} tasks ({fits})")
     if task.norm not in ("linf", "l2"):
-        raise ValueError(f"preset {preset!r} needs an linf or l2 task; task {task.name!r} is "
-                         f"{task.norm}")
+        raise InvalidInputError(f"preset {preset!r} needs an linf or l2 task; task "
+                                f"{task.name!r} is {task.norm}")
 
 
 def preset_config(preset: str, task: CompareTask, method: str, *, data: DataSpec,
@@ -305,30 +307,31 @@ def compare(
     """
     if isinstance(task, str):
         if task not in TASKS:
-            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+            raise InvalidInputError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
         task = TASKS[task]
     if preset is not None:
         _check_preset(preset, task)
     for m in methods:
         if m not in METHODS:
-            raise ValueError(f"methods must be among {', '.join(METHODS)}, got {m!r}")
+            raise InvalidInputError(f"methods must be among {', '.join(METHODS)}, got {m!r}")
     grid = tuple(sorted(float(e) for e in (eps_grid or task.eps_grid)))
     if not grid or any(not math.isfinite(e) or e <= 0 for e in grid):
-        raise ValueError(f"eps_grid must be finite budgets > 0, got {eps_grid!r}")
+        raise InvalidInputError(f"eps_grid must be finite budgets > 0, got {eps_grid!r}")
     if task.norm == "l0" and any(not float(e).is_integer() for e in grid):
-        raise ValueError("eps_grid must be integers (changed pixels) for an l0 task")
+        raise InvalidInputError("eps_grid must be integers (changed pixels) for an l0 task")
     for name, v in (("epochs", epochs), ("eval_steps", eval_steps),
                     ("eval_restarts", eval_restarts)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+            raise InvalidInputError(f"{name} must be an integer >= 1, got {v!r}")
     data = task.data
     if classes is not None:
         if data.name not in ("mnist", "cifar10"):
-            raise ValueError(f"classes applies to image tasks only, not {task.name!r}")
+            raise InvalidInputError(f"classes applies to image tasks only, not {task.name!r}")
         classes = tuple(int(c) for c in classes)
         if len(classes) < 2 or len(set(classes)) != len(classes) or \
                 any(not 0 <= c <= 9 for c in classes):
-            raise ValueError(f"classes must be >= 2 distinct digits in 0..9, got {classes!r}")
+            raise InvalidInputError(f"classes must be >= 2 distinct digits in 0..9, got "
+                                    f"{classes!r}")
     if preset is not None:  # the full data set unless sizes are given
         data = replace(data, train_size=None, test_size=None)
     overrides = {k: v for k, v in (("train_size", train_size), ("test_size", test_size),
@@ -406,10 +409,10 @@ def compare(
 
 def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoattack,
                   seed, autoattack_max_iter: int = 20, device: str = "cpu") -> dict[str, Any]:
-    from empirical._distributed import _resolve_device
+    from empirical._distributed import resolve_device
     from empirical.evaluate import load_run
 
-    dev = _resolve_device(device, 0)
+    dev = resolve_device(device, 0)
     loaded = load_run(str(ckpt), device=dev)
     attacks = strong_attacks(x, eps=eps, norm=task.norm, steps=steps, restarts=restarts,
                              seed=seed, lower=bundle.lower, upper=bundle.upper,
@@ -462,11 +465,7 @@ def write_report(result: dict[str, Any], out: str | Path) -> None:
 
 
 def _plot(result: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = result["rows"]
     if not rows:
         return

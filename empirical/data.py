@@ -9,6 +9,7 @@ data are unbounded (Gaussian) or live on ``{-1,1}^d`` (Bernoulli, box ``[-1, 1]`
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,11 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-__all__ = ["DATA_NAMES", "DataBundle", "DataSpec", "build_data", "stratified_indices"]
+from empirical.errors import MissingFileError
+from optrobust.errors import InvalidInputError, InvalidTypeError
+
+__all__ = ["DATA_NAMES", "DataBundle", "DataSpec", "build_data", "default_data_root",
+           "stratified_indices"]
 
 #: Names accepted by :class:`DataSpec`.
 DATA_NAMES: tuple[str, ...] = ("mnist", "cifar10", "gaussian", "bernoulli")
@@ -33,6 +38,27 @@ _FILES = {
 }
 
 
+#: ``DataSpec.data_root`` meaning "the default location" (also the value runs recorded
+#: before the default was resolved from the package location).
+DEFAULT_DATA_ROOT = "../shared/data"
+
+
+def default_data_root() -> Path:
+    """Where MNIST / CIFAR-10 are read from when no ``data_root`` is given.
+
+    ``$OPTROBUST_DATA_ROOT`` if set; else ``shared/data`` beside the repository (the
+    folder above the one holding the ``empirical`` package), whatever the current directory.
+    """
+    env = os.environ.get("OPTROBUST_DATA_ROOT")
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _root(spec_root: str) -> Path:
+    return default_data_root() if spec_root == DEFAULT_DATA_ROOT else Path(spec_root).expanduser()
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """What data to build (see :func:`build_data`).
@@ -41,7 +67,9 @@ class DataSpec:
     ----------
     name : {"mnist", "cifar10", "gaussian", "bernoulli"}
     data_root : str
-        Folder in torchvision's layout (``MNIST/raw/``, ``cifar-10-batches-py/``).
+        Folder in torchvision's layout (``MNIST/raw/``, ``cifar-10-batches-py/``); the
+        default ``"../shared/data"`` stands for :func:`default_data_root` (resolved from the
+        package location, not the current directory).
     train_size, test_size : int or None
         Seeded stratified subset sizes; ``None`` = everything (images) or 10000 / 2000
         samples (synthetic).
@@ -63,7 +91,7 @@ class DataSpec:
     """
 
     name: str
-    data_root: str = "../shared/data"
+    data_root: str = DEFAULT_DATA_ROOT
     train_size: int | None = None
     test_size: int | None = None
     seed: int = 0
@@ -78,33 +106,36 @@ class DataSpec:
 
     def __post_init__(self) -> None:
         if self.name not in DATA_NAMES:
-            raise ValueError(f"name must be one of {', '.join(DATA_NAMES)}; got {self.name!r}")
+            raise InvalidInputError(f"name must be one of {', '.join(DATA_NAMES)}; "
+                                    f"got {self.name!r}")
         for field in ("train_size", "test_size"):
             v = getattr(self, field)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise ValueError(f"{field} must be a positive integer or None; got {v!r}")
+                raise InvalidInputError(f"{field} must be a positive integer or None; got {v!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0; got {self.seed!r}")
+            raise InvalidInputError(f"seed must be an integer >= 0; got {self.seed!r}")
         if isinstance(self.dim, bool) or not isinstance(self.dim, int) or self.dim < 1:
-            raise ValueError(f"dim must be an integer >= 1; got {self.dim!r}")
+            raise InvalidInputError(f"dim must be an integer >= 1; got {self.dim!r}")
         if self.classes is not None:
             cls = tuple(self.classes)
             if len(cls) < 2 or len(set(cls)) != len(cls) or any(
                     isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in cls):
-                raise ValueError("classes must be None or at least two distinct class "
+                raise InvalidInputError("classes must be None or at least two distinct class "
                                  f"indices >= 0; got {self.classes!r}")
             object.__setattr__(self, "classes", cls)
         if self.name == "gaussian":
             if not (math.isfinite(self.distance) and self.distance >= 0):
-                raise ValueError(f"distance must be a finite real >= 0; got {self.distance!r}")
+                raise InvalidInputError(f"distance must be a finite real >= 0; "
+                                        f"got {self.distance!r}")
             if not (math.isfinite(self.sigma) and self.sigma > 0):
-                raise ValueError(f"sigma must be a finite real > 0; got {self.sigma!r}")
+                raise InvalidInputError(f"sigma must be a finite real > 0; got {self.sigma!r}")
         if self.name == "bernoulli":
             if isinstance(self.k, bool) or not isinstance(self.k, int) or not (
                     1 <= self.k <= self.dim):
-                raise ValueError(f"k must be an integer in [1, dim={self.dim}]; got {self.k!r}")
+                raise InvalidInputError(f"k must be an integer in [1, dim={self.dim}]; "
+                                        f"got {self.k!r}")
             if not (0 < self.t <= 0.5):
-                raise ValueError(f"t must be in (0, 1/2]; got {self.t!r}")
+                raise InvalidInputError(f"t must be in (0, 1/2]; got {self.t!r}")
 
 
 @dataclass
@@ -145,14 +176,19 @@ def stratified_indices(labels: np.ndarray, size: int | None, rng: np.random.Gene
 def _torchvision_split(spec: DataSpec, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     from torchvision import datasets
 
-    root = Path(spec.data_root).expanduser()
+    root = _root(spec.data_root)
     cls = datasets.MNIST if spec.name == "mnist" else datasets.CIFAR10
     try:
         ds = cls(str(root), train=train, download=spec.download)
-    except RuntimeError as exc:
-        raise FileNotFoundError(
-            f"{spec.name} not found under {root}: put {_FILES[spec.name]} there, or pass "
-            f"--download (download=True) to fetch it ({exc})") from None
+    except (RuntimeError, OSError) as exc:  # OSError: URLError of a failed download
+        if spec.download:
+            first = " ".join(str(exc).split())[:200]
+            raise MissingFileError(
+                f"{spec.name} not found under {root} and the download failed (no network? "
+                f"{first}); put {_FILES[spec.name]} there by hand") from None
+        raise MissingFileError(
+            f"{spec.name} not found under {root}: put {_FILES[spec.name]} there, or allow "
+            f"torchvision to download it (download=True)") from None
     data = ds.data
     if isinstance(data, np.ndarray):  # CIFAR-10: (n, 32, 32, 3) uint8
         x = torch.from_numpy(data).permute(0, 3, 1, 2).contiguous()
@@ -181,7 +217,8 @@ def _images(spec: DataSpec) -> DataBundle:
         x, y = _torchvision_split(spec, train)
         if spec.classes is not None:
             if max(spec.classes) >= 10:
-                raise ValueError(f"classes must be in 0..9 for {spec.name}; got {spec.classes}")
+                raise InvalidInputError(f"classes must be in 0..9 for {spec.name}; "
+                                        f"got {spec.classes}")
             x, y = _select_classes(x, y, spec.classes)
         idx = torch.from_numpy(stratified_indices(y.numpy(), size, rng))
         x, y = x[idx], y[idx]
@@ -206,7 +243,7 @@ def synthetic_model(spec: DataSpec) -> Any:
         theta_neg = theta_pos.copy()
         theta_neg[: spec.k] = -1
         return optrobust.BernoulliModel(theta_pos, theta_neg, spec.t)
-    raise ValueError(f"name must be 'gaussian' or 'bernoulli' for a synthetic model; got "
+    raise InvalidInputError(f"name must be 'gaussian' or 'bernoulli' for a synthetic model; got "
                      f"{spec.name!r}")
 
 
@@ -245,9 +282,9 @@ def build_data(spec: DataSpec) -> DataBundle:
 
     Raises
     ------
-    FileNotFoundError
-        Image files missing (the message says which files to put where, and mentions
-        ``--download``).
+    MissingFileError
+        Image files missing (a ``FileNotFoundError``; the message says which files to put
+        where, and offers the download only when it was not already tried).
 
     References
     ----------
@@ -255,7 +292,7 @@ def build_data(spec: DataSpec) -> DataBundle:
        and 7 (Gaussian and Bernoulli models).
     """
     if not isinstance(spec, DataSpec):
-        raise TypeError(f"spec must be a DataSpec; got {type(spec).__name__}")
+        raise InvalidTypeError(f"spec must be a DataSpec; got {type(spec).__name__}")
     if spec.name in ("mnist", "cifar10"):
         return _images(spec)
     return _synthetic(spec)

@@ -21,7 +21,9 @@ Paper "Towards Deep Learning Models Resistant to Large Perturbations", Section 3
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +34,15 @@ from torch import nn
 
 from empirical.attacks import pgd
 from empirical.checkpoint import load_checkpoint
-from empirical.config import NORMS
 from empirical.models import build_model
+from empirical.plotting import pyplot
 from empirical.schedules import derive_seed
+from optrobust.errors import InvalidInputError, InvalidTypeError
+from optrobust.norms import norm_name, parse_p
 
 __all__ = [
+    "KINDS",
+    "LandscapeResult",
     "initial_state",
     "input_loss_surface",
     "interpolate_state",
@@ -46,26 +52,38 @@ __all__ = [
     "plot_interpolation",
     "plot_maps",
     "plot_surfaces",
+    "run_landscape",
     "saliency",
 ]
 
+#: The figures :func:`run_landscape` can draw.
+KINDS = ("interpolation", "surface", "saliency")
 
-def _check_norm(norm: str, allowed: Sequence[str] = tuple(NORMS)) -> float:
-    if norm not in allowed:
-        raise ValueError(f"norm must be one of {', '.join(allowed)}, got {norm!r}")
-    return NORMS[norm]
+
+def _threat_p(p: Any, norm: str | None, allowed: tuple[float, ...] = (0, 2, math.inf)) -> float:
+    """The exponent ``p`` (``0, 2, inf`` or ``"l0", "l2", "linf"``); ``norm=`` is deprecated."""
+    if norm is not None:
+        warnings.warn("the keyword norm= is deprecated (removed in the next release); pass p= "
+                      "(0, 2, inf or 'l0', 'l2', 'linf')", DeprecationWarning, stacklevel=3)
+        p = norm
+    try:
+        return parse_p(p, allowed=allowed, name="p")
+    except InvalidInputError:
+        raise
+    except ValueError as exc:  # parse_p names p and the accepted values
+        raise InvalidInputError(str(exc)) from None
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return value
 
 
 def _check_eps(value: Any, name: str = "eps") -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not (
             math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        raise InvalidInputError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
 
@@ -102,12 +120,12 @@ def interpolate_state(state_a: Mapping[str, torch.Tensor], state_b: Mapping[str,
     ``num_batches_tracked``) come from the nearer end point.
     """
     if set(state_a) != set(state_b):
-        raise ValueError("state_a and state_b must hold the same parameter names")
+        raise InvalidInputError("state_a and state_b must hold the same parameter names")
     out = {}
     for k, a in state_a.items():
         b = state_b[k]
         if a.shape != b.shape:
-            raise ValueError(f"state_a and state_b differ in the shape of {k!r}")
+            raise InvalidInputError(f"state_a and state_b differ in the shape of {k!r}")
         if a.is_floating_point():
             out[k] = (1.0 - alpha) * a + alpha * b.to(a.device)
         else:
@@ -136,11 +154,11 @@ def _batched_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
 def interpolation_curve(model_a_state: Mapping[str, torch.Tensor],
                         model_b_state: Mapping[str, torch.Tensor],
                         build_fn: Callable[[], nn.Module], x: torch.Tensor, y: torch.Tensor, *,
-                        eps_list: Sequence[float], norm: str = "linf",
+                        eps_list: Sequence[float], p: Any = math.inf,
                         alphas: Sequence[float] | int = 21, steps: int = 20,
                         step_size: float | None = None, lower: float | None = None,
                         upper: float | None = None, seed: int = 0,
-                        batch_size: int = 512) -> dict[str, Any]:
+                        batch_size: int = 512, norm: str | None = None) -> dict[str, Any]:
     """Clean and adversarial loss along the line between two weight vectors.
 
     Parameters
@@ -153,7 +171,8 @@ def interpolation_curve(model_a_state: Mapping[str, torch.Tensor],
         The inputs (the paper: a batch of 512 training samples) and their labels.
     eps_list : sequence of float
         Budgets of the adversarial losses (e.g. the training eps and the initial eps).
-    norm : {"l0", "l2", "linf"}
+    p : {0, 2, inf} or {"l0", "l2", "linf"}
+        Threat-model norm (``norm=`` is the deprecated spelling).
     alphas : int or sequence of float
         Number of equally spaced points in ``[0, 1]``, or the points themselves.
     steps, step_size : PGD settings; ``step_size=None`` is the paper's ``2.5 * eps / steps``.
@@ -181,21 +200,22 @@ def interpolation_curve(model_a_state: Mapping[str, torch.Tensor],
     .. [1] Paper, Section 3.2, Visualization 2 (Figures 3, 4 left, 11) and Visualization 3
        (Figure 4 right: the loss at the initial eps).
     """
-    p = _check_norm(norm)
+    p = _threat_p(p, norm)
     if isinstance(alphas, int) and not isinstance(alphas, bool):
         alpha_list = np.linspace(0.0, 1.0, _check_int(alphas, "alphas", 2)).tolist()
     else:
         alpha_list = [float(a) for a in alphas]
         if not alpha_list or not all(math.isfinite(a) for a in alpha_list):
-            raise ValueError("alphas must be an integer >= 2 or a non-empty list of finite "
+            raise InvalidInputError("alphas must be an integer >= 2 or a non-empty list of finite "
                              "numbers")
     eps_vals = [_check_eps(e, "eps_list") for e in eps_list]
     if not eps_vals:
-        raise ValueError("eps_list must hold at least one budget")
+        raise InvalidInputError("eps_list must hold at least one budget")
     steps = _check_int(steps, "steps", 1)
     batch_size = _check_int(batch_size, "batch_size", 1)
     if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x and y must be non-empty with equal lengths, got {len(x)}, {len(y)}")
+        raise InvalidInputError(f"x and y must be non-empty with equal lengths, got {len(x)}, "
+                                f"{len(y)}")
     model = build_fn()
     model.to(x.device).eval()
     clean, adv = [], {e: [] for e in eps_vals}
@@ -206,7 +226,7 @@ def interpolation_curve(model_a_state: Mapping[str, torch.Tensor],
         clean.append(_batched_loss(model, x, y, eps=0.0, **common))
         for e in eps_vals:
             adv[e].append(clean[-1] if e == 0 else _batched_loss(model, x, y, eps=e, **common))
-    return {"alpha": alpha_list, "clean_loss": clean, "adv_loss": adv, "norm": norm,
+    return {"alpha": alpha_list, "clean_loss": clean, "adv_loss": adv, "norm": norm_name(p),
             "steps": steps, "n": len(x)}
 
 
@@ -219,9 +239,9 @@ def _unit(v: torch.Tensor, p: float) -> torch.Tensor:
 
 
 def input_loss_surface(model: nn.Module, x: torch.Tensor, y: torch.Tensor | int, *, eps: float,
-                       grid: int = 21, norm: str = "linf", extent: float = 1.0,
+                       grid: int = 21, p: Any = math.inf, extent: float = 1.0,
                        lower: float | None = None, upper: float | None = None,
-                       seed: int = 0) -> np.ndarray:
+                       seed: int = 0, norm: str | None = None) -> np.ndarray:
     """Loss of one input moved in the plane of an adversarial and a random direction.
 
     Parameters
@@ -235,8 +255,9 @@ def input_loss_surface(model: nn.Module, x: torch.Tensor, y: torch.Tensor | int,
         Budget; both axes run over ``linspace(-extent * eps, extent * eps, grid)``.
     grid : int
         Points per axis (odd, so the centre is the clean input).
-    norm : {"l2", "linf"}
-        ``linf``: directions are sign vectors (adversarial: ``sign(grad)``; random: Rademacher);
+    p : {2, inf} or {"l2", "linf"}
+        ``norm=`` is the deprecated spelling.  ``linf``: directions are sign vectors
+        (adversarial: ``sign(grad)``; random: Rademacher);
         ``l2``: unit vectors (``grad / ||grad||``; normalised Gaussian).
     extent : float
         Fraction of ``eps`` on each side (the paper's MNIST plots use 0.5).
@@ -255,13 +276,13 @@ def input_loss_surface(model: nn.Module, x: torch.Tensor, y: torch.Tensor | int,
     ----------
     .. [1] Paper, Section 3.3, Figure 5 (after Tramer et al. 2018).
     """
-    p = _check_norm(norm, ("l2", "linf"))
+    p = _threat_p(p, norm, (2, math.inf))
     eps = _check_eps(eps)
     grid = _check_int(grid, "grid", 2)
     if not (isinstance(extent, int | float) and math.isfinite(extent) and extent > 0):
-        raise ValueError(f"extent must be a finite number > 0, got {extent!r}")
+        raise InvalidInputError(f"extent must be a finite number > 0, got {extent!r}")
     if not isinstance(x, torch.Tensor) or x.dim() == 0:
-        raise TypeError("x must be one input as a torch tensor of shape input_shape")
+        raise InvalidTypeError("x must be one input as a torch tensor of shape input_shape")
     xb = x.detach().unsqueeze(0)
     yb = torch.as_tensor(y, device=xb.device).reshape(1).long()
     g = saliency(model, xb, yb)[0]
@@ -295,9 +316,10 @@ def saliency(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor
     .. [1] Paper, Section 4 and Figure 6 (B); Tsipras et al. (2018).
     """
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError("x and y must be torch tensors")
+        raise InvalidTypeError("x and y must be torch tensors")
     if y.dim() != 1 or len(y) != len(x):
-        raise ValueError(f"y must be a 1-d tensor of {len(x)} labels, got shape {tuple(y.shape)}")
+        raise InvalidInputError(f"y must be a 1-d tensor of {len(x)} labels, got shape "
+                                f"{tuple(y.shape)}")
     was = model.training
     model.eval()
     try:
@@ -309,9 +331,10 @@ def saliency(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor
 
 
 def interpretability_maps(models: Mapping[str, nn.Module], x: torch.Tensor, y: torch.Tensor, *,
-                          eps: float, attack_eps: float, norm: str = "linf", steps: int = 40,
+                          eps: float, attack_eps: float, p: Any = math.inf, steps: int = 40,
                           lower: float | None = None, upper: float | None = None,
-                          seed: int = 0) -> dict[str, dict[str, torch.Tensor]]:
+                          seed: int = 0, norm: str | None = None
+                          ) -> dict[str, dict[str, torch.Tensor]]:
     """Saliency at PGD(``eps``) inputs and PGD(``attack_eps``) perturbations, per model.
 
     Returns ``{name: {"saliency": grad_x CE at x + delta_eps, "perturbation": x_adv - x}}``;
@@ -321,7 +344,7 @@ def interpretability_maps(models: Mapping[str, nn.Module], x: torch.Tensor, y: t
     ----------
     .. [1] Paper, Figure 6 (B: saliency at eps = 0.3; C: perturbations of size 0.45).
     """
-    p = _check_norm(norm)
+    p = _threat_p(p, norm)
     eps, attack_eps = _check_eps(eps), _check_eps(attack_eps, "attack_eps")
     steps = _check_int(steps, "steps", 1)
     out = {}
@@ -357,18 +380,9 @@ def map_summary(maps: Mapping[str, torch.Tensor]) -> dict[str, float]:
 
 # ----------------------------------------------------------------------------- plotting
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_interpolation(curve: Mapping[str, Any], path: str | Path, *, title: str = "") -> None:
     """Write the loss-vs-``alpha`` plot of :func:`interpolation_curve` to ``path`` (PNG)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(curve["alpha"], curve["clean_loss"], "k--", lw=1.5, label="clean loss")
     for e, vals in curve["adv_loss"].items():
@@ -390,7 +404,7 @@ def plot_interpolation(curve: Mapping[str, Any], path: str | Path, *, title: str
 def plot_surfaces(surfaces: Mapping[str, np.ndarray], path: str | Path, *, eps: float,
                   extent: float = 1.0, title: str = "") -> None:
     """3-D loss surfaces of :func:`input_loss_surface`, one panel per model, shared z axis."""
-    plt = _pyplot()
+    plt = pyplot()
     k = len(surfaces)
     fig = plt.figure(figsize=(4.6 * k, 4.4))
     zmax = max(float(np.max(s)) for s in surfaces.values())
@@ -434,7 +448,7 @@ def plot_maps(x: torch.Tensor, maps: Mapping[str, Mapping[str, torch.Tensor]],
 
     Maps are signed (red positive, blue negative) and scaled per panel, as in the paper.
     """
-    plt = _pyplot()
+    plt = pyplot()
     names = list(maps)
     n, cols = len(x), 1 + 2 * len(names)
     fig, axes = plt.subplots(n, cols, figsize=(2.3 * cols, 2.4 * n + 0.6), squeeze=False)
@@ -457,3 +471,180 @@ def plot_maps(x: torch.Tensor, maps: Mapping[str, Mapping[str, torch.Tensor]],
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- one call
+
+
+@dataclass(frozen=True, kw_only=True)
+class LandscapeResult:
+    """What :func:`run_landscape` computed and wrote.
+
+    ``interpolation``, ``surface`` and ``saliency`` are ``None`` for a kind not asked for;
+    :meth:`to_dict` is the content of ``landscape.json``.
+    """
+
+    checkpoint: str
+    eps: tuple[float, ...]
+    p: float
+    kinds: tuple[str, ...]
+    files: tuple[str, ...]
+    interpolation: dict[str, Any] | None
+    surface: dict[str, Any] | None
+    saliency: dict[str, Any] | None
+    lines: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON payload (``norm`` is the name of ``p``, e.g. ``"l2"``)."""
+        out: dict[str, Any] = {"checkpoint": self.checkpoint, "eps": list(self.eps),
+                               "norm": norm_name(self.p), "kinds": list(self.kinds),
+                               "files": list(self.files)}
+        for key in KINDS:
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+    def to_text(self) -> str:
+        """One line per figure, then the files written."""
+        return "\n".join([*self.lines, "written: " + ", ".join(self.files)])
+
+
+def _models_to_show(run: Any, checkpoint: str, others: Sequence[str], device: Any
+                    ) -> dict[str, nn.Module]:
+    from empirical.evaluate import load_run
+
+    b = run.bundle
+    models: dict[str, nn.Module] = {}
+    for path, r in [(checkpoint, run)] + [(c, None) for c in others]:
+        r = r or load_run(path, device=device)
+        if tuple(r.bundle.input_shape) != tuple(b.input_shape):
+            raise InvalidInputError(f"compare: {path} has inputs {tuple(r.bundle.input_shape)}, "
+                                    f"the checkpoint {tuple(b.input_shape)}")
+        name = f"{Path(path).parent.name}: {r.config['method']}" + (
+            "" if r.config["method"] == "standard" else f" eps={r.config['eps']:.3g}")
+        models[name if name not in models else f"{name} #{len(models)}"] = r.model
+    return models
+
+
+def run_landscape(checkpoint: str, out: str | Path, *, eps: Sequence[float],
+                  p: Any = None, kinds: Sequence[str] = KINDS, init_from: str | None = None,
+                  compare: Sequence[str] = (), alphas: int = 21, samples: int = 512,
+                  steps: int = 20, grid: int = 21, extent: float = 1.0, index: int = 0,
+                  images: int = 2, seed: int = 0, device: Any = "cpu",
+                  norm: str | None = None) -> LandscapeResult:
+    """The paper's landscape figures for one trained run: PNGs and ``landscape.json``.
+
+    Parameters
+    ----------
+    checkpoint : str
+        A run's ``checkpoint.pt`` (written by :func:`empirical.train.train`).
+    out : path
+        Output directory (created): ``interpolation.png``, ``surface.png``,
+        ``saliency.png`` (the kinds asked for) and ``landscape.json``.
+    eps : sequence of float
+        Budgets >= 0.  Interpolation: one adversarial curve per budget; surface: the
+        largest; saliency at the smallest, perturbation at the largest (Figure 6).
+    p : {0, 2, inf} or {"l0", "l2", "linf"}, optional
+        Threat-model norm; default the run's own training norm (``norm=`` is deprecated).
+    kinds : sequence of {"interpolation", "surface", "saliency"}
+    init_from : str, optional
+        Weights at ``alpha = 0``; default :func:`initial_state` of the run.
+    compare : sequence of str
+        More checkpoints shown beside the run in the surface and saliency figures.
+    alphas, samples, steps, grid, extent, index, images, seed
+        Points on the weight segment (>= 2), training samples of the interpolation (>= 1),
+        PGD steps (>= 1), surface points per axis (>= 2), surface half-width in units of
+        eps (> 0), first test sample shown (>= 0), test samples in the saliency figure
+        (>= 1), seed of PGD starts and random directions.
+    device : str or torch.device
+
+    Returns
+    -------
+    LandscapeResult
+
+    References
+    ----------
+    .. [1] Paper, Section 3.2 (Figures 3, 4, 11), Section 3.3 (Figure 5), Section 4 (Figure 6).
+    """
+    from empirical.checkpoint import write_json
+    from empirical.evaluate import load_run
+
+    kinds = tuple(kinds)
+    if not kinds or set(kinds) - set(KINDS):
+        raise InvalidInputError(f"kinds must be a non-empty list of {', '.join(KINDS)}, "
+                                f"got {kinds!r}")
+    eps_t = tuple(_check_eps(e, "eps") for e in eps)
+    if not eps_t:
+        raise InvalidInputError("eps must list at least one budget >= 0, e.g. (0.3, 0.4)")
+    for name, value, low in (("alphas", alphas, 2), ("samples", samples, 1),
+                             ("steps", steps, 1), ("grid", grid, 2), ("images", images, 1),
+                             ("index", index, 0)):
+        _check_int(value, name, low)
+    if not (isinstance(extent, int | float) and math.isfinite(extent) and extent > 0):
+        raise InvalidInputError(f"extent must be a finite number > 0, got {extent!r}")
+    run = load_run(checkpoint, device=device)
+    b = run.bundle
+    pv = _threat_p(p if p is not None or norm is not None else run.config["norm"], norm)
+    if "surface" in kinds and pv == 0:
+        raise InvalidInputError("the surface kind needs p = 2 or inf, not l0 (p = 0)")
+    models = _models_to_show(run, checkpoint, [c.strip() for c in compare if c.strip()], device)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    x_test, y_test = b.test.tensors
+    if index >= len(x_test):
+        raise InvalidInputError(f"index must be < the test-set size {len(x_test)}, got {index}")
+    files: list[str] = []
+    lines: list[str] = []
+    parts: dict[str, Any] = {k: None for k in KINDS}
+    if "interpolation" in kinds:
+        theta0 = (load_checkpoint(init_from)["model"] if init_from
+                  else initial_state(checkpoint))
+        x, y = (t[:samples].to(device) for t in b.train.tensors)
+        curve = interpolation_curve(
+            theta0, load_checkpoint(checkpoint)["model"],
+            lambda: build_model(run.config["model"], input_shape=tuple(b.input_shape),
+                                num_classes=b.num_classes),
+            x, y, eps_list=eps_t, p=pv, alphas=alphas, steps=steps,
+            lower=b.lower, upper=b.upper, seed=seed)
+        src = init_from or ("init_from of the run" if run.config.get("init_from")
+                            else "seed-rebuilt initial weights")
+        plot_interpolation(curve, out / "interpolation.png",
+                           title=f"{next(iter(models))}\nfrom {src} to final weights")
+        parts["interpolation"] = {**curve, "init": src}
+        files.append(str(out / "interpolation.png"))
+        ends = ", ".join(f"eps={e:.3g}: {v[0]:.3f} -> {v[-1]:.3f}"
+                         for e, v in curve["adv_loss"].items())
+        lines.append(f"interpolation ({alphas} points, n={len(x)}): {ends}")
+    if "surface" in kinds:
+        e, i = max(eps_t), index
+        surf = {n: input_loss_surface(m, x_test[i].to(device), int(y_test[i]), eps=e,
+                                      grid=grid, p=pv, extent=extent, lower=b.lower,
+                                      upper=b.upper, seed=seed)
+                for n, m in models.items()}
+        plot_surfaces(surf, out / "surface.png", eps=e, extent=extent,
+                      title=f"Loss around test sample {i} ({norm_name(pv)}, eps={e:.3g})")
+        parts["surface"] = {"eps": e, "index": i, "extent": extent, "grid": grid,
+                            "loss": {n: s.tolist() for n, s in surf.items()}}
+        files.append(str(out / "surface.png"))
+        lines.append("surface max loss: " + ", ".join(f"{n}: {s.max():.3f}"
+                                                      for n, s in surf.items()))
+    if "saliency" in kinds:
+        sl = slice(index, index + images)
+        xs, ys = x_test[sl].to(device), y_test[sl].to(device)
+        maps = interpretability_maps(models, xs, ys, eps=min(eps_t), attack_eps=max(eps_t),
+                                     p=pv, steps=steps, lower=b.lower, upper=b.upper,
+                                     seed=seed)
+        plot_maps(xs.cpu(), maps, out / "saliency.png", eps=min(eps_t), attack_eps=max(eps_t))
+        summary = {n: map_summary(m) for n, m in maps.items()}
+        parts["saliency"] = {"eps": min(eps_t), "attack_eps": max(eps_t), "index": index,
+                             "models": summary}
+        files.append(str(out / "saliency.png"))
+        lines.append("saliency top-10% mass: " + ", ".join(
+            f"{n}: {s['saliency_top10_mass']:.3f}" for n, s in summary.items()))
+    files.append(str(out / "landscape.json"))
+    result = LandscapeResult(checkpoint=str(checkpoint), eps=eps_t, p=pv, kinds=kinds,
+                             files=tuple(files), lines=tuple(lines), **parts)
+    payload = result.to_dict()
+    payload["files"] = files[:-1]  # landscape.json lists the figures beside it
+    write_json(out / "landscape.json", payload)
+    return result

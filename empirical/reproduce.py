@@ -48,8 +48,10 @@ from typing import Any
 
 from empirical.checkpoint import read_jsonl, write_json
 from empirical.data import DataSpec, build_data
+from empirical.plotting import pyplot
 from empirical.schedules import epochs_to_reach
 from empirical.train import PRESETS, TrainConfig, train_or_reuse
+from optrobust.errors import InvalidInputError
 
 __all__ = ["EXPERIMENTS", "SETUPS", "PaperSetup", "reproduce", "planned_runs"]
 
@@ -220,20 +222,11 @@ def _loss(row: dict[str, Any]) -> float:
     return float(row["train_loss"] if v is None else v)
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def figure1(setup: PaperSetup, out: Path, num_classes: int) -> dict[str, Any]:
     """Training adversarial loss per epoch from random initialization (paper Fig. 1)."""
     curves = {f"{e:g}": [_loss(r) for r in _metrics(out, _name("adv", e))]
               for e in setup.figure1_eps}
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for e, ys in curves.items():
         ax.plot(range(1, len(ys) + 1), ys, marker="o", ms=3, label=f"eps = {e}")
@@ -255,7 +248,7 @@ def figure1(setup: PaperSetup, out: Path, num_classes: int) -> dict[str, Any]:
 
 def figure2(setup: PaperSetup, out: Path, num_classes: int) -> dict[str, Any]:
     """Extended training ``a -> b`` against training at ``b`` from scratch (paper Fig. 2)."""
-    plt = _plt()
+    plt = pyplot()
     pairs = setup.figure2_pairs
     fig, axes = plt.subplots(1, len(pairs), figsize=(6 * len(pairs), 4.2), squeeze=False)
     res: dict[str, Any] = {"experiment": "figure2", "panels": []}
@@ -291,7 +284,7 @@ def figure7(setup: PaperSetup, out: Path, num_classes: int) -> dict[str, Any]:
     rows = _metrics(out, _name("iat", 0, setup.iterative_target))
     losses = [_loss(r) for r in rows]
     eps = [float(r["eps"]) for r in rows]
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(range(1, len(rows) + 1), losses, "o-", ms=3, label="training adversarial loss")
     ax.axhline(math.log(num_classes), color="grey", ls=":", lw=1,
@@ -465,11 +458,11 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
     """
     if isinstance(setup, str):
         if setup not in SETUPS:
-            raise ValueError(f"setup must be one of {', '.join(SETUPS)}, got {setup!r}")
+            raise InvalidInputError(f"setup must be one of {', '.join(SETUPS)}, got {setup!r}")
         setup = SETUPS[setup]
     experiments = tuple(experiments)
     if not experiments or any(e not in EXPERIMENTS for e in experiments):
-        raise ValueError(f"experiments must be among {', '.join(EXPERIMENTS)}, "
+        raise InvalidInputError(f"experiments must be among {', '.join(EXPERIMENTS)}, "
                          f"got {experiments!r}")
     overrides = {k: v for k, v in (("data_root", data_root), ("train_size", train_size),
                                    ("test_size", test_size)) if v is not None}
@@ -477,17 +470,17 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
         setup = replace(setup, data=replace(setup.data, **overrides))
     if epochs is not None:
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+            raise InvalidInputError(f"epochs must be an integer >= 1, got {epochs!r}")
         setup = replace(setup, epochs=epochs)
     if figure1_eps is not None:
         figure1_eps = tuple(sorted(float(e) for e in figure1_eps))
         if not figure1_eps or any(not math.isfinite(e) or e <= 0 for e in figure1_eps):
-            raise ValueError(f"figure1_eps must be finite budgets > 0, got {figure1_eps!r}")
+            raise InvalidInputError(f"figure1_eps must be finite budgets > 0, got {figure1_eps!r}")
         setup = replace(setup, figure1_eps=figure1_eps)
     if figure2_pairs is not None:
         figure2_pairs = tuple((float(a), float(b)) for a, b in figure2_pairs)
         if not figure2_pairs or any(not (0 < a < b < math.inf) for a, b in figure2_pairs):
-            raise ValueError(f"figure2_pairs must be pairs (a, b) with 0 < a < b, finite, "
+            raise InvalidInputError(f"figure2_pairs must be pairs (a, b) with 0 < a < b, finite, "
                              f"got {figure2_pairs!r}")
         setup = replace(setup, figure2_pairs=figure2_pairs)
     out = Path(out)

@@ -71,7 +71,7 @@ def test_mnist_classes_and_binarize():
 
 def test_missing_files_message(tmp_path):
     for name in ("mnist", "cifar10"):
-        with pytest.raises(FileNotFoundError, match="--download") as err:
+        with pytest.raises(FileNotFoundError, match=r"download=True") as err:
             build_data(DataSpec(name=name, data_root=str(tmp_path)))
         assert "\n" not in str(err.value) and str(tmp_path) in str(err.value)
 
