@@ -46,7 +46,8 @@ from optrobust.finite.solvers import solve_independent_set
 from optrobust.norms import parse_p
 from optrobust.validation import check_eps, check_finite_array
 
-__all__ = ["DatasetLimit", "dataset_limits", "feasible_eps", "min_cross_label_distance"]
+__all__ = ["DatasetLimit", "dataset_limits", "feasible_eps", "min_cross_label_distance",
+           "plot_dataset_limits"]
 
 _CHUNK_BYTES = 64 * 2**20
 #: Relative margin of the bounding-box test for label-complete graphs (float64 rounding).
@@ -426,3 +427,76 @@ def _tighten(rows: list[dict[str, Any]], n: int) -> None:
         lo, up = min(r["lower_count"], r["upper_count"]), r["upper_count"]
         r["lower"], r["upper"] = lo / n, up / n
         r["status"] = "exact" if lo == up else "bounded"
+
+
+def plot_dataset_limits(limits: Sequence[DatasetLimit], path: Any, *,
+                        title: str | None = None) -> Any:
+    """Robust error against eps: exact points, certified band, held-out CI, constant, eps0.
+
+    Parameters
+    ----------
+    limits : sequence of DatasetLimit
+        Rows of :func:`dataset_limits` (one threat model).
+    path : str or Path
+        PNG to write (matplotlib, Agg backend when pyplot is not loaded yet).
+    title : str, optional
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    import sys
+    from pathlib import Path
+
+    from optrobust.errors import OptrobustError
+
+    rows = sorted(limits, key=lambda r: r.eps)
+    if not rows:
+        raise InvalidInputError("limits must hold at least one DatasetLimit row")
+    try:
+        if "matplotlib.pyplot" not in sys.modules:
+            import matplotlib
+
+            matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise OptrobustError("plotting needs matplotlib: pip install 'optrobust[plot]'"
+                             ) from None
+    out = Path(path)
+    if not out.parent.is_dir():
+        raise InvalidInputError(f"path: folder {str(out.parent)!r} does not exist")
+    e = np.array([r.eps for r in rows])
+    lo = np.array([r.lower for r in rows])
+    up = np.array([r.upper for r in rows])
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.fill_between(e, lo, up, color="tab:blue", alpha=0.25, step=None,
+                    label="certified interval (test sample)")
+    ex = np.array([r.status == "exact" for r in rows])
+    ax.plot(e, (lo + up) / 2, color="tab:blue", lw=1)
+    ax.plot(e[ex], lo[ex], "o", color="tab:blue", label="exact optimum (test sample)")
+    if np.any(~ex):
+        ax.errorbar(e[~ex], (lo[~ex] + up[~ex]) / 2, yerr=(up[~ex] - lo[~ex]) / 2, fmt="none",
+                    ecolor="tab:blue", capsize=3)
+    held = [r for r in rows if r.held_out is not None]
+    if held:
+        he = np.array([r.eps for r in held])
+        hv = np.array([r.held_out.error for r in held])
+        ax.errorbar(he, hv, yerr=[hv - np.array([r.held_out.ci_low for r in held]),
+                                  np.array([r.held_out.ci_high for r in held]) - hv],
+                    fmt="s--", color="tab:orange", capsize=3,
+                    label="held-out (pruned 1-NN), 95% CI")
+    ax.axhline(rows[0].constant_error, color="gray", ls=":",
+               label=f"constant classifier {rows[0].constant_error:.3f}")
+    if math.isfinite(rows[0].eps0):
+        ax.axvline(rows[0].eps0, color="tab:green", ls="--",
+                   label=f"eps0 = {rows[0].eps0:.3g}")
+    ax.set_xlabel("eps")
+    ax.set_ylabel("robust error")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title or f"optimal robust error, n = {rows[0].n_test}")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out

@@ -491,6 +491,80 @@ def _sub_graph(graph: ConflictGraph, verts: np.ndarray, edges: np.ndarray,
                          eps=graph.eps, p=graph.p, domain=graph.domain, rtol=graph.rtol)
 
 
+#: Components with more edges than this (or more than ``CLIQUE_MAX_N`` vertices) take the
+#: cutting-plane path under a time limit (:func:`_cutting_plane_bound`).
+LARGE_EDGES = 400_000
+
+
+def _grow_clique(indptr: np.ndarray, indices: np.ndarray, start: int,
+                 score: np.ndarray) -> np.ndarray:
+    """A maximal clique containing ``start``, adding the common neighbour of highest score."""
+    members = [start]
+    cand = indices[indptr[start]:indptr[start + 1]]
+    while cand.size:
+        u = int(cand[int(np.argmax(score[cand]))])
+        members.append(u)
+        cand = np.intersect1d(cand, indices[indptr[u]:indptr[u + 1]], assume_unique=True)
+    return np.sort(np.array(members, dtype=np.int64))
+
+
+def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, deadline: float,
+                         value: Any) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """Clique-row LP by cutting planes: (incumbent, weak-duality bound, last LP solution).
+
+    Rows start as one greedy maximal clique per vertex (a cover of the vertices), then
+    each round adds cliques grown around the LP solution whose ``x``-sum exceeds 1 and
+    re-solves, while time is left.  Every LP over a subset of clique rows is a
+    relaxation of the independent-set problem, so each weak-duality value is an upper
+    bound (:func:`lp_dual_bound`); the smallest is kept.
+    """
+    adj = _csr_local(k, ev)
+    adj.sort_indices()
+    indptr, indices = adj.indptr, adj.indices
+    deg = np.diff(indptr).astype(float)
+    rng = np.random.default_rng(0)
+    score = deg + rng.random(k)
+    rows: dict[bytes, np.ndarray] = {}
+    best = greedy_independent_set(k, ev, wf)
+    upper = math.fsum(wf.tolist())
+    covered = np.zeros(k, dtype=bool)
+    for v in np.argsort(-wf / (deg + 1.0), kind="stable").tolist():
+        if covered[v]:
+            continue
+        c = _grow_clique(indptr, indices, v, score)
+        covered[c] = True
+        rows.setdefault(c.tobytes(), c)
+        if time.perf_counter() > deadline:
+            break
+    upper = min(upper, clique_partition_bound(wf, list(rows.values()), k))
+    x_last = None
+    while time.perf_counter() < deadline:
+        a = _row_matrix(list(rows.values()), k)
+        lp = lp_dual_bound(wf, a, time_limit=deadline - time.perf_counter())
+        if lp is None:
+            break
+        upper = min(upper, lp[0])
+        x = lp[1]
+        x_last = x
+        cand = greedy_independent_set(k, ev, wf, order=np.argsort(-(x + 1e-9 * score),
+                                                                  kind="stable"))
+        if value(cand) > value(best):
+            best = cand
+        added = 0
+        for v in np.argsort(-x, kind="stable").tolist():
+            if x[v] <= 1e-6 or time.perf_counter() > deadline:
+                break
+            c = _grow_clique(indptr, indices, v, x + 1e-9 * score)
+            if float(x[c].sum()) > 1.0 + 1e-6:
+                key = c.tobytes()
+                if key not in rows:
+                    rows[key] = c
+                    added += 1
+        if added == 0:
+            break
+    return best, upper, x_last
+
+
 def _component_bound(graph: ConflictGraph, verts: np.ndarray, w: np.ndarray,
                      integral: bool, deadline: float | None, used: set[str]
                      ) -> tuple[np.ndarray, float, bool]:
@@ -522,6 +596,17 @@ def _component_bound(graph: ConflictGraph, verts: np.ndarray, w: np.ndarray,
         return up <= inc
 
     used.add("greedy")
+    if k > CLIQUE_MAX_N or ev.shape[0] > LARGE_EDGES:
+        used.add("lp-cuts")
+        best, upper, _ = _cutting_plane_bound(k, ev, wf, deadline, value)
+        _, inv = np.unique(labels, return_inverse=True)
+        heavy = inv.reshape(-1) == int(np.argmax(np.bincount(inv.reshape(-1), weights=wf)))
+        if value(heavy) > value(best):
+            best = greedy_independent_set(k, ev, wf, start=heavy)
+        if integral:
+            upper = float(math.floor(upper + 1e-7))
+        exact = closed(value(best), upper)
+        return best, (value(best) if exact else max(upper, value(best))), exact
     cliques = clique_cover(k, ev) if k <= CLIQUE_MAX_N else list(ev)
     best = greedy_independent_set(k, ev, wf)
     _, inv = np.unique(labels, return_inverse=True)

@@ -13,7 +13,7 @@ from optrobust.finite import solvers as solvers_mod
 from optrobust.finite.solvers import solve_independent_set
 from optrobust.testing.finite import finite_distributions
 
-_PATHS = ["exact", "tiny", "lp-only", "node-limit", "no-lp"]
+_PATHS = ["exact", "tiny", "lp-only", "node-limit", "no-lp", "cuts", "cuts-tiny"]
 
 
 def _solve(g, dist, path, monkeypatch):
@@ -23,6 +23,10 @@ def _solve(g, dist, path, monkeypatch):
     if path == "tiny":  # no time for the LP or the MILP: greedy set + clique partition
         return solve_independent_set(g, time_limit=1e-9, integer_weights=iw)
     with monkeypatch.context() as m:
+        if path.startswith("cuts"):  # the large-component path (cutting-plane clique LP)
+            m.setattr(solvers_mod, "LARGE_EDGES", 0)
+            return solve_independent_set(g, time_limit=30.0 if path == "cuts" else 1e-9,
+                                         integer_weights=iw)
         if path in ("lp-only", "node-limit"):
             m.setattr(solvers_mod, "MILP_NODE_LIMIT", 0 if path == "lp-only" else 1)
         if path == "no-lp":
@@ -38,7 +42,7 @@ def _solve(g, dist, path, monkeypatch):
 def test_interval_contains_the_optimum(dist, p, eps, path):
     """Statement (weak duality; docs/theory.md "Dataset limits: certified bounds"):
     for every path of the solver (optimal, no time at all, LP bound only, MILP stopped
-    after one node, no LP) the returned set is independent with weight ``w(S)`` and
+    after one node, no LP, the cutting-plane clique LP of large components) the returned set is independent with weight ``w(S)`` and
     ``w(S) <= OPT <= upper``; ``status == "exact"`` implies ``w(S) == OPT``.
     Oracle: the brute-force optimum over all 2^n subsets (n <= 14)."""
     g = conflict_graph(dist, eps=eps, p=p)
