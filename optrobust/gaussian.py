@@ -92,6 +92,8 @@ def _real_array(value: Any, *, name: str, ndim: int | None = None) -> np.ndarray
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
     kind = raw.dtype.kind
+    if kind in "iuf" and isinstance(value, (list, tuple)) and _has_bool(value):
+        kind = "b"  # numpy turns [1.0, True] into numbers
     if kind == "b":
         raise InvalidTypeError(f"{name} must be real numbers, got booleans")
     if kind == "c":
@@ -119,6 +121,18 @@ def _real_array(value: Any, *, name: str, ndim: int | None = None) -> np.ndarray
     if not np.all(np.isfinite(arr)):
         raise InvalidInputError(f"{name} must contain only finite values (no NaN or inf)")
     return arr
+
+
+def _has_bool(value: Any) -> bool:
+    """Whether a nested list/tuple holds a ``bool`` (or ``numpy.bool_``)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (bool, np.bool_)):
+            return True
+    return False
 
 
 def _ldexp(x: Any, e: int) -> Any:
