@@ -137,10 +137,29 @@ def _check_box(box: Any) -> tuple[float, float] | None:
     return lo, hi
 
 
+def _label_complete(points: np.ndarray, eps: float, p: float) -> bool:
+    """Whether ``2 eps`` (``2 floor(eps)`` for ``l0``) reaches the bounding box's diameter.
+
+    Then every two points are within ``2 eps`` (the graph is label-complete) and is never
+    built (``n^2 / 2`` edges).  The diameter is rounded up by a relative ``1e-12``.
+    """
+    if p == 0:
+        return 2 * math.floor(eps) >= points.shape[1]
+    ptp = np.ptp(points, axis=0)
+    diam = {1: lambda v: float(np.sum(v)), 2: lambda v: float(np.linalg.norm(v)),
+            math.inf: lambda v: float(np.max(v))}[p](ptp)
+    return 2.0 * eps >= diam * (1.0 + 1e-12)
+
+
 def _prune(points: np.ndarray, labels: np.ndarray, eps: float, p: float,
            time_limit: float | None) -> tuple[np.ndarray, str, str]:
     """A (maximum-weight, when exact) independent set of the training conflict graph."""
     dist = FiniteDistribution(points, labels)
+    if _label_complete(points, eps, p):
+        # Every two points of different labels conflict: an independent set holds one
+        # label, and all points of one label are independent; the largest class wins.
+        classes, counts = np.unique(labels, return_counts=True)
+        return labels == classes[int(np.argmax(counts))], "exact", "label-complete"
     graph = conflict_graph(dist, eps=eps, p=p, domain="continuous")
     try:
         from optrobust.finite.solvers import solve_independent_set

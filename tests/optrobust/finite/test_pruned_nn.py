@@ -214,3 +214,18 @@ def test_bad_label_types_and_unfitted():
         h.certify([[0.0, 1.0]], [0], eps=0.1)
     with pytest.raises(InvalidInputError, match="chunk_bytes"):
         h.certify([[0.0]], [0], eps=0.1, chunk_bytes=0)
+
+
+@pytest.mark.parametrize("p,eps", [(math.inf, 0.5), (2, 0.9), (1, 1.5)])
+def test_label_complete_shortcut_matches_the_solver(p, eps):
+    """When 2 eps reaches the bounding box's diameter every cross-label pair conflicts; the
+    shortcut keeps the largest class, which is what the exact solver finds (oracle:
+    optimal_robust_error on the same sample)."""
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0, 1, size=(40, 3)) * np.array([1.0, 0.2, 0.2])
+    y = rng.integers(0, 3, size=40)
+    h = PrunedNearestNeighbor(eps=eps, p=p).fit(x, y)
+    assert h.solver == "label-complete"
+    opt = optimal_robust_error(FiniteDistribution(x, y), eps=eps, p=p)
+    assert h.kept.sum() == pytest.approx(40 * (1 - opt.error))
+    assert len(set(h.labels.tolist())) == 1
