@@ -39,28 +39,62 @@ paper ranges ``s`` over ``{0..k}`` without the constant classifiers; see
 ``docs/errata.md``.  :func:`level_dp_error` solves the level problem over *all*
 level sets by dynamic programming (an independent exact oracle; the tests
 also compare with an integer program over all classifiers on ``{-1,1}^k``).
+
+**The central threshold (why the work is O(1) in k).**  With ``F`` the cdf of
+``J_+ ~ Bin(k, q)``, ``q = 1/2 - t``, and ``m = k - r``, symmetry gives
+``P(J_- <= a + r) = 1 - F(m - 1 - a)``, so ``R(a) = 1 - [F(a) + F(m-1-a)]/2``,
+which is symmetric about ``a = (m-1)/2``.  Its increment is
+``R(a+1) - R(a) = [f(m-1-a) - f(a+1)]/2`` with ``f`` the pmf, and because the
+binomial pmf is log-concave, ``log f(a+1) - log f(m-1-a)`` is non-decreasing
+for ``a <= (m-3)/2``: on that half ``R`` rises then falls, so its minimum
+over ``a`` is at an end -- the constant classifier (``R = 1/2``) or the
+*central* threshold ``a_c = floor((k - r - 1)/2)``.  Hence
+
+.. math:: R^* = \\min\\bigl(\\tfrac12,\\; R(a_c)\\bigr),\\qquad
+          R^* < \\tfrac12 \\iff F(a_c) + F(k - r - 1 - a_c) > 1,
+
+two binomial tails (``scipy.stats.binom``) in float mode, one exact pass over
+``j <= a_c + 1`` in integer arithmetic in exact mode.  Chance at radius ``r``
+is monotone in ``r``, so the feasible eps is a bisection over ``r``
+(``O(log k)`` tail evaluations) or one exact pass.  The level DP and the
+all-classifier integer program of the tests confirm the formula.
+
+**Ties and accuracy.**  The conflict radius is computed *exactly* from the
+float ``eps`` (rational arithmetic, closed balls: a distance equal to
+``2 eps`` conflicts).  With a ``Fraction`` ``t`` every result is an exact
+``Fraction``; with a float ``t`` the binomial tails are float64 values with
+relative accuracy about ``1e-14`` (absolute ``1e-300`` where they underflow),
+plus the rounding of ``1/2 - t`` to float64 (relative ``2^-53``), whose effect
+grows like ``k 2^-53`` in the far tails of very large ``k``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
 
-from optrobust._validation import (
+from optrobust.errors import InvalidInputError, NumericalError, ResourceLimitError
+from optrobust.validation import (
     check_eps,
+    check_finite_array,
     check_int,
+    check_p,
     check_rng,
     check_sign_vector,
     check_t,
 )
-from optrobust.norms import parse_p
 
 __all__ = [
+    "MAX_ARRAY_DIM",
+    "MAX_EXACT_WORK",
+    "MAX_K",
+    "MAX_SAMPLE_ENTRIES",
     "BernoulliModel",
     "BernoulliRobustSolution",
     "HammingThresholdClassifier",
@@ -71,98 +105,204 @@ __all__ = [
 
 Values = Literal["pm1", "01"]
 
+#: Largest ``k`` in float mode: beyond ``2**53`` the binomial's ``k`` is not a float64.
+MAX_K = 2**53
+#: Exact (``Fraction``) mode costs about ``k**2 * log2(2 * denominator(t))`` bit operations
+#: (one pass over ``k`` integers of ``k log2(2 den)`` bits); beyond this bound
+#: :class:`~optrobust.errors.ResourceLimitError` is raised before the work (about 3 s).
+MAX_EXACT_WORK = 10**10
+#: Largest dimension ``d`` whose centre vectors a symmetric model builds as arrays (3 bytes
+#: per coordinate, 8 for a classifier); the error rates themselves never need them.
+MAX_ARRAY_DIM = 10**8
+#: Largest ``n * d`` that :meth:`BernoulliModel.sample` draws (8 bytes per entry).
+MAX_SAMPLE_ENTRIES = 2 * 10**8
+
 
 def conflict_radius(eps: float, p: float, k: int, values: Values = "pm1") -> int:
-    """Largest Hamming distance at which two hypercube points conflict under ``B_p^eps``.
+    """Largest Hamming distance ``<= k`` at which two hypercube points conflict under ``B_p^eps``.
 
     Computed exactly in rational arithmetic from the float ``eps`` (so
-    ``eps = 1.5`` under ``l2`` gives ``floor(2.25) = 2`` without rounding).
-    For ``l_inf`` every two distinct points conflict once ``eps`` reaches half
-    the cube's edge, which is recorded as ``r = k``.
+    ``eps = 1.5`` under ``l2`` gives ``floor(2.25) = 2`` without rounding; a
+    distance of exactly ``2 eps`` conflicts: closed balls).  Capped at ``k``
+    (every two points conflict), so any finite ``eps`` is accepted.  For
+    ``l_inf`` every two distinct points conflict once ``eps`` reaches half the
+    cube's edge, which is recorded as ``r = k``.
+
+    >>> conflict_radius(1.5, 2, 7), conflict_radius(1e300, 0, 7)
+    (2, 7)
     """
+    p = check_p(p)
+    eps = check_eps(eps)
+    k = check_int(k, name="k", minimum=0)
+    if values not in ("pm1", "01"):
+        raise InvalidInputError(f"values must be 'pm1' or '01', got {values!r}")
     e = Fraction(eps)  # exact value of the float
-    scale = 1 if values == "pm1" else 2  # pm1 edge 2, 01 edge 1: compare m^(1/p) <= eps*scale/...
+    scale = 1 if values == "pm1" else 2  # edge 2 (pm1) or 1 (01)
     if p == 0:
-        return int(2 * math.floor(e))
+        return min(2 * math.floor(e), k)
     if p == math.inf:
         half_edge = Fraction(1) if values == "pm1" else Fraction(1, 2)
         return k if e >= half_edge else 0
     # Distance between points at Hamming distance m: edge * m**(1/p) with edge 2 (pm1) or 1 (01).
     # Conflict iff edge * m**(1/p) <= 2 eps  <=>  m <= (2 eps / edge)**p.
-    bound = (e * scale) ** int(p) if float(p).is_integer() else Fraction((float(e) * scale) ** p)
-    return int(min(math.floor(bound), k))
+    if float(p).is_integer():
+        bound = (e * scale) ** int(p)
+        return min(math.floor(bound), k)
+    x = (float(e) * scale) ** p  # non-integer p >= 1 (not used by the models): float power
+    return k if not math.isfinite(x) else min(math.floor(x), k)
 
 
-def _as_probs(t: float | Fraction) -> tuple[Any, Any]:
-    """``(q, pbar) = (1/2 - t, 1/2 + t)`` as floats or Fractions."""
+# ------------------------------------------------------------ binomial tails
+
+
+def _check_k(k: int, exact: bool, t: Any) -> None:
+    if k > MAX_K:
+        raise NumericalError(
+            f"k must be <= 2**53 = {MAX_K} (the float64 binomial), got {k}")
+    if exact and k > 0:
+        num, den = t.numerator, t.denominator
+        work = k * k * (den + 2 * num).bit_length()
+        if work > MAX_EXACT_WORK:
+            raise ResourceLimitError(
+                f"exact mode (a Fraction t) needs about k^2 * log2(2 * denominator) = {work:.2g} "
+                f"bit operations, above the limit {MAX_EXACT_WORK:.0e}; give t as a float "
+                "(binomial tails in float64, O(1) memory) or a smaller k")
+
+
+class _ExactCdf:
+    """Exact cdf of ``J_+ ~ Bin(k, 1/2 - t)`` for ``t = num/den``, one pass in integers.
+
+    ``P(J_+ = j) = C(k, j) x^j y^(k-j) / (2 den)^k`` with ``x = den - 2 num`` and
+    ``y = den + 2 num``; consecutive numerators satisfy
+    ``N_{j+1} = N_j (k - j) x / ((j + 1) y)`` exactly.  Memory: O(1) integers.
+    """
+
+    def __init__(self, k: int, t: Fraction) -> None:
+        self.k = k
+        self.x = t.denominator - 2 * t.numerator
+        self.y = t.denominator + 2 * t.numerator
+        self.denom = (2 * t.denominator) ** k
+
+    def numerators(self):
+        """Yield ``(j, N_j, sum_{i <= j} N_i)`` for ``j = 0..k``."""
+        k, x, y = self.k, self.x, self.y
+        n = y**k
+        acc = n
+        yield 0, n, acc
+        for j in range(k):
+            n = n * (k - j) * x // ((j + 1) * y)
+            acc += n
+            yield j + 1, n, acc
+
+    def cdf_pair(self, a: int, b: int) -> tuple[Fraction, Fraction]:
+        """``(F(a), F(b))`` for ``a <= b`` (``F(j) = 0`` for ``j < 0``, 1 for ``j >= k``)."""
+        out: dict[int, Fraction] = {}
+        for j in (a, b):
+            if j < 0:
+                out[j] = Fraction(0)
+            elif j >= self.k:
+                out[j] = Fraction(1)
+        if len(out) < len({a, b}):
+            for j, _, acc in self.numerators():
+                if j in (a, b) and j not in out:
+                    out[j] = Fraction(acc, self.denom)
+                if j >= b:
+                    break
+        return out[a], out[b]
+
+    def min_chance_s(self) -> int:
+        """Smallest ``s >= -1`` with ``F(floor(s/2)) + F(ceil(s/2)) > 1`` (``k`` if none).
+
+        ``T(s) = F(floor(s/2)) + F(ceil(s/2))`` is non-decreasing in ``s``:
+        ``T(2j) = 2 F(j)`` and ``T(2j+1) = F(j) + F(j+1)``.
+        """
+        d = self.denom
+        prev = None
+        for j, _, acc in self.numerators():
+            if prev is not None and prev + acc > d:  # T(2j - 1)
+                return 2 * j - 1
+            if 2 * acc > d:  # T(2j)
+                return 2 * j
+            prev = acc
+        return 2 * self.k  # T(s) = 2 for s >= 2k-1; never reached since F(k) = 1
+
+
+def _float_tails(k: int, q: float, a: int, b: int) -> tuple[float, float, float, float]:
+    """``(F(a), F(b), S(a), S(b))`` for ``J ~ Bin(k, q)``, ``S = 1 - F`` (each accurate)."""
+    def cdf(j: int) -> float:
+        return 0.0 if j < 0 else 1.0 if j >= k else float(stats.binom.cdf(j, k, q))
+
+    def sf(j: int) -> float:
+        return 1.0 if j < 0 else 0.0 if j >= k else float(stats.binom.sf(j, k, q))
+
+    return cdf(a), cdf(b), sf(a), sf(b)
+
+
+def _central(k: int, r: int) -> tuple[int, int]:
+    """The central threshold ``a_c = floor((k - r - 1)/2)`` and its mirror ``k - r - 1 - a_c``."""
+    a = (k - r - 1) // 2
+    return a, k - r - 1 - a
+
+
+def _optimum(k: int, t: float | Fraction, r: int) -> tuple[float | Fraction, int]:
+    """``(R*, a)``: the optimal robust error at conflict radius ``r`` and its threshold.
+
+    ``a = k`` (the constant ``+1`` classifier) when ``R* = 1/2``.
+    """
+    exact = isinstance(t, Fraction)
+    half: float | Fraction = Fraction(1, 2) if exact else 0.5
+    if k == 0 or t == 0 or r >= k:
+        return half, k
+    a, b = _central(k, r)
+    if t == Fraction(1, 2):  # J_+ = 0 surely: the central threshold a_c >= 0 is error-free
+        return (Fraction(0) if exact else 0.0), a
+    if exact:
+        fa, fb = _ExactCdf(k, t).cdf_pair(a, b)
+        if fa + fb <= 1:
+            return half, k
+        return 1 - (fa + fb) / 2, a
+    fa, fb, sa, sb = _float_tails(k, 0.5 - float(t), a, b)
+    if not fa > sb:  # F(a) + F(b) <= 1, decided without cancellation
+        return half, k
+    return min(0.5 * (sa + sb), math.nextafter(0.5, 0.0)), a
+
+
+def _min_chance_radius(k: int, t: float | Fraction) -> int:
+    """Smallest conflict radius ``r`` at which the optimal robust error is 1/2."""
+    if k == 0 or t == 0:
+        return 0
+    if t == Fraction(1, 2):
+        return k  # error 0 for every r < k
     if isinstance(t, Fraction):
-        return Fraction(1, 2) - t, Fraction(1, 2) + t
-    return 0.5 - t, 0.5 + t
-
-
-def _window(k: int, t: float, r: int) -> tuple[int, int]:
-    """Thresholds ``a`` outside which ``R(a) >= 1/2`` to within float precision.
-
-    ``R(a) < 1/2`` needs ``P(J_+ <= a) > 0`` and ``P(J_- > a + r) > 0`` beyond
-    ``exp(-1250)`` (Chernoff), i.e. ``a >= k q - 50 sigma`` and
-    ``a + r <= k (1 - q) + 50 sigma``; restricting the vectorized pass to this
-    window is exact in float64 and makes large ``k`` with small ``t`` cheap.
-    """
-    q = 0.5 - t
-    sigma = math.sqrt(k * q * (1 - q))
-    lo = max(0, math.floor(k * q - 50 * sigma - 50))
-    hi = min(k, math.ceil(k * (1 - q) + 50 * sigma + 50) - r)
-    return lo, max(lo, hi)
-
-
-def threshold_errors(k: int, t: float, r: int) -> np.ndarray:
-    """``log R(a)`` for every threshold ``a = 0..k`` (vectorized, log space).
-
-    ``R(a) = 1/2 [P(J_+ > a) + P(J_- <= a + r)]`` with ``J_+ ~ Bin(k, 1/2 - t)``
-    and ``J_- ~ Bin(k, 1/2 + t)``; by symmetry ``P(J_- <= a + r) =
-    P(J_+ >= k - a - r)``, so only one binomial is evaluated (two tail passes).
-    Outside :func:`_window` the value is ``log(1/2)`` (``R(a) >= 1/2`` there to
-    float precision, and the optimum is capped at 1/2 anyway).
-    """
-    q = 0.5 - t
-    out = np.full(k + 1, math.log(0.5))
-    lo, hi = _window(k, t, r)
-    a = np.arange(lo, hi + 1)
-    log_sf = stats.binom.logsf(a, k, q)  # log P(J_+ > a)
-    upper = k - a - r  # P(J_+ >= upper) = P(J_+ > upper - 1)
-    log_tail = np.where(upper <= 0, 0.0, stats.binom.logsf(upper - 1, k, q))
-    out[lo : hi + 1] = math.log(0.5) + np.logaddexp(log_sf, log_tail)
-    return out
-
-
-def _exact_threshold_errors(k: int, t: Fraction, r: int) -> list[Fraction]:
-    q, pb = _as_probs(t)
-    pmf_pos = [math.comb(k, j) * q**j * pb ** (k - j) for j in range(k + 1)]
-    cdf = []
-    acc = Fraction(0)
-    for v in pmf_pos:
-        acc += v
-        cdf.append(acc)
-    out = []
-    for a in range(k + 1):
-        sf_pos = 1 - cdf[a]
-        lo = k - a - r  # P(J_- <= a + r) = P(J_+ >= k - a - r)
-        tail = Fraction(1) if lo <= 0 else 1 - cdf[lo - 1]
-        out.append((sf_pos + tail) / 2)
-    return out
+        s = _ExactCdf(k, t).min_chance_s()
+        # chance at r  <=>  T(k - r - 1) <= 1  <=>  k - r - 1 < s  <=>  r >= k - s
+        return max(0, min(k, k - s))
+    lo, hi = -1, k  # chance at r = k; not known at lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _optimum(k, t, mid)[0] == 0.5:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def level_dp_error(k: int, t: float | Fraction, r: int) -> float | Fraction:
-    """Exact optimum over *all* level sets by dynamic programming (an oracle).
+    """Exact optimum over *all* level sets by dynamic programming (an oracle for tests).
 
     Chooses robust ``+`` levels ``A`` and ``-`` levels ``B`` in ``{0..k}`` with
     ``|a - b| > r`` for all ``a in A, b in B``, maximizing ``P(J_+ in A)/2 +
     P(J_- in B)/2``; returns ``1 -`` that.  Chosen levels form alternating runs;
     ``best[T][j]`` is the best weight of a choice whose last run has type ``T``
-    and ends at ``j``.  O(k) time; exact with ``Fraction`` input.
+    and ends at ``j``.  O(k) time and memory; exact with ``Fraction`` input.
     """
-    q, pb = _as_probs(t)
+    k = check_int(k, name="k", minimum=0)
+    r = check_int(r, name="r", minimum=0)
+    t = check_t(t)
+    if k > 10**6:
+        raise ResourceLimitError(f"level_dp_error is an O(k)-memory oracle: k <= 10**6, got {k}")
     exact = isinstance(t, Fraction)
+    q, pb = (Fraction(1, 2) - t, Fraction(1, 2) + t) if exact else (0.5 - t, 0.5 + t)
     if exact:
         w_pos = [math.comb(k, j) * q**j * pb ** (k - j) / 2 for j in range(k + 1)]
         w_neg = [math.comb(k, j) * pb**j * q ** (k - j) / 2 for j in range(k + 1)]
@@ -188,7 +328,33 @@ def level_dp_error(k: int, t: float | Fraction, r: int) -> float | Fraction:
     return 1 - top
 
 
-@dataclass(frozen=True)
+def threshold_errors(k: int, t: float, r: int) -> np.ndarray:
+    """``log R(a)`` for every threshold ``a = 0..k`` (deprecated: O(k) memory).
+
+    .. deprecated:: 0.2
+        The optimum is always at the central threshold (module docstring);
+        use :meth:`BernoulliModel.robust_solution`.  Kept for one release.
+
+    ``R(a) = 1/2 [P(J_+ > a) + P(J_+ >= k - a - r)]`` with ``J_+ ~ Bin(k, 1/2 - t)``;
+    ``k <= 10**7``.
+    """
+    import warnings
+
+    warnings.warn("threshold_errors is deprecated: the optimum is the central threshold; "
+                  "use BernoulliModel.robust_solution", DeprecationWarning, stacklevel=2)
+    k = check_int(k, name="k", minimum=0, maximum=10**7)
+    r = check_int(r, name="r", minimum=0)
+    q = 0.5 - float(check_t(t))
+    a = np.arange(k + 1)
+    upper = np.maximum(k - a - min(r, k), 0)  # P(J_+ >= upper) = P(J_+ > upper - 1)
+    log_tail = np.where(upper <= 0, 0.0, stats.binom.logsf(upper - 1, k, q))
+    return math.log(0.5) + np.logaddexp(stats.binom.logsf(a, k, q), log_tail)
+
+
+# ---------------------------------------------------------------- classifier
+
+
+@dataclass(frozen=True, kw_only=True)
 class HammingThresholdClassifier:
     """Robust classifier for the Bernoulli model (continuous domain, any ``p``).
 
@@ -201,14 +367,21 @@ class HammingThresholdClassifier:
     Attributes
     ----------
     theta_pos : ndarray
-        ``theta^(+1)`` in the model's value encoding.
+        ``theta^(+1)`` in the model's value encoding (read-only).
     effective : ndarray of bool
-        Mask of the ``k`` effective coordinates.
+        Mask of the ``k`` effective coordinates (read-only).
     a : int
         Largest robust ``+`` level.
     eps, p : float
         Budget and norm the classifier was built for.
     values : {"pm1", "01"}
+
+    Notes
+    -----
+    For ``l1``/``l2`` the distance to the ``+`` region is computed in float64
+    and compared with ``eps (1 + 1e-12)``, so that points exactly on the
+    closed boundary (e.g. a cube point moved by exactly ``eps``) count as
+    ``+1`` despite rounding.
     """
 
     theta_pos: np.ndarray
@@ -219,20 +392,26 @@ class HammingThresholdClassifier:
     values: str
 
     @property
+    def k(self) -> int:
+        """Number of effective coordinates."""
+        return int(np.count_nonzero(self.effective))
+
+    @property
     def threshold(self) -> int:
         """The paper's threshold ``s`` for ``p = 0`` (``a + floor(eps)``, capped at ``k``)."""
-        k = int(self.effective.sum())
         if self.p == 0:
-            return min(self.a + math.floor(self.eps), k)
+            return min(self.a + math.floor(self.eps), self.k)
         return self.a
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels in ``{+1, -1}`` for rows of ``X`` (any real vectors of length ``d``)."""
-        X = np.atleast_2d(np.asarray(X, dtype=float))
+        """Labels in ``{+1, -1}`` for rows of ``X`` (any finite real vectors of length ``d``)."""
+        X = check_finite_array(X, name="X")
+        if X.ndim == 1:
+            X = X[None, :]
         d = self.theta_pos.size
-        if X.shape[-1] != d:
-            raise ValueError(f"X must have {d} columns, got {X.shape[-1]}")
-        k = int(self.effective.sum())
+        if X.ndim != 2 or X.shape[-1] != d:
+            raise InvalidInputError(f"X must have shape (n, {d}) or ({d},), got {X.shape}")
+        k = self.k
         if self.a >= k:
             return np.ones(X.shape[0], dtype=int)
         th = self.theta_pos[self.effective].astype(float)
@@ -240,8 +419,7 @@ class HammingThresholdClassifier:
         other = lo + hi - th  # theta^(-1) on effective coordinates
         Z = X[:, self.effective]
         if self.p == 0:
-            s = self.a + math.floor(self.eps)
-            return np.where(np.count_nonzero(Z != th, axis=1) <= s, 1, -1)
+            return np.where(np.count_nonzero(Z != th, axis=1) <= self.threshold, 1, -1)
         if self.p == math.inf:
             # a < k only happens below the chance budget (eps < half the edge): snap to the
             # cube (T(x) of Theorem 5) -- no l_inf perturbation that small flips a pixel.
@@ -250,18 +428,23 @@ class HammingThresholdClassifier:
         # Generic rule (l1, l2): the l_p distance from x to {cube points with J <= a} is <= eps.
         # Per coordinate: keep theta_pos (cost |x_i - th_i|^p) or flip (|x_i - other_i|^p);
         # flip the (at most a) coordinates with the largest savings; free coordinates snap.
+        # Work in units of the largest |x| so that the p-th powers cannot overflow.
         pp = self.p
+        scale = max(1.0, float(np.max(np.abs(X), initial=0.0)))
         rest = X[:, ~self.effective]
-        keep = np.abs(Z - th) ** pp
-        flip = np.abs(Z - other) ** pp
-        free = np.minimum(np.abs(rest - lo), np.abs(rest - hi)) ** pp
+        keep = (np.abs(Z - th) / scale) ** pp
+        flip = (np.abs(Z - other) / scale) ** pp
+        free = (np.minimum(np.abs(rest - lo), np.abs(rest - hi)) / scale) ** pp
         saving = -np.sort(-np.maximum(keep - flip, 0.0), axis=1)
         total = keep.sum(axis=1) + free.sum(axis=1) - saving[:, : self.a].sum(axis=1)
-        dist = np.maximum(total, 0.0) ** (1.0 / pp)
+        dist = np.maximum(total, 0.0) ** (1.0 / pp) * scale
         return np.where(dist <= self.eps * (1 + 1e-12), 1, -1)
 
 
-@dataclass(frozen=True)
+# ------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, kw_only=True)
 class BernoulliRobustSolution:
     """Result of :meth:`BernoulliModel.robust_solution`.
 
@@ -269,24 +452,42 @@ class BernoulliRobustSolution:
     ----------
     error : float or Fraction
         Optimal robust error over all classifiers (``Fraction`` in exact mode).
+    a : int
+        Largest robust ``+`` level (the central threshold ``floor((k - r - 1)/2)``,
+        or ``a = k``, the constant ``+1``, when the error is 1/2).
     threshold : int
         The paper's threshold ``s`` for ``p = 0`` (``J <= s`` is labelled
         ``+1``); the largest robust ``+`` level ``a`` for other norms.
-    a : int
-        Largest robust ``+`` level (``a = k`` means the constant ``+1``).
     radius : int
         Conflict radius ``r`` in Hamming distance.
-    classifier : HammingThresholdClassifier
     eps, p : float
+    exact : bool
+        Whether ``error`` is an exact ``Fraction`` (``t`` was a ``Fraction``).
+    model : BernoulliModel
+        The model solved (not part of equality or repr).
+    classifier : HammingThresholdClassifier
+        A classifier attaining ``error`` (built on first access; it needs the
+        centre vectors, see :data:`MAX_ARRAY_DIM`).
     """
 
     error: float | Fraction
-    threshold: int
     a: int
+    threshold: int
     radius: int
-    classifier: HammingThresholdClassifier
     eps: float
     p: float
+    exact: bool
+    model: BernoulliModel = field(repr=False, compare=False)
+
+    @cached_property
+    def classifier(self) -> HammingThresholdClassifier:
+        m = self.model
+        return HammingThresholdClassifier(
+            theta_pos=m._encoded_theta_pos(), effective=m.effective, a=self.a, eps=self.eps,
+            p=self.p, values=m.values)
+
+
+# --------------------------------------------------------------------- model
 
 
 class BernoulliModel:
@@ -301,16 +502,25 @@ class BernoulliModel:
     values : {"pm1", "01"}, default "pm1"
         Pixel encoding of samples and classifiers: ``+-1`` or ``{0, 1}``.
 
+    Notes
+    -----
+    Every error rate depends only on ``(k, t, values)`` and costs O(1) memory
+    and ``O(log k)`` binomial tails in float mode (see the module docstring);
+    :meth:`symmetric` models build their centre vectors only when a
+    classifier, :meth:`sample` or ``theta_pos`` asks for them.
+
     Examples
     --------
     >>> b = BernoulliModel([1] * 50, [-1] * 50, t=0.3)
-    >>> b.k, round(b.bayes_error(), 12) < 1e-3
-    (50, True)
+    >>> b.k, b.d == b.dim == 50, round(b.bayes_error(), 12) < 1e-3
+    (50, True, True)
     >>> sol = b.robust_solution(eps=10, p=0)
     >>> sol.threshold, round(float(sol.error), 4)
     (24, 0.0458)
     >>> b.feasible_eps(p=0)
     16
+    >>> BernoulliModel.symmetric(10**9, 0.01).feasible_eps(p=0)
+    10000001
 
     References
     ----------
@@ -318,41 +528,85 @@ class BernoulliModel:
     """
 
     def __init__(self, theta_pos: Any, theta_neg: Any, t: Any, *, values: Values = "pm1") -> None:
-        self.theta_pos = check_sign_vector(theta_pos, name="theta_pos")
-        self.theta_neg = check_sign_vector(theta_neg, name="theta_neg")
-        if self.theta_pos.shape != self.theta_neg.shape:
-            raise ValueError(
+        pos = check_sign_vector(theta_pos, name="theta_pos")
+        neg = check_sign_vector(theta_neg, name="theta_neg")
+        if pos.shape != neg.shape:
+            raise InvalidInputError(
                 f"theta_pos and theta_neg must have the same length, got "
-                f"{self.theta_pos.size} and {self.theta_neg.size}"
+                f"{pos.size} and {neg.size}"
             )
+        self._setup(t, values, d=int(pos.size), k=int(np.count_nonzero(pos != neg)))
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = _readonly(
+            pos, neg, pos != neg)
+
+    def _setup(self, t: Any, values: Any, *, d: int, k: int) -> None:
         self.t = check_t(t)
-        if values not in ("pm1", "01"):
-            raise ValueError(f"values must be 'pm1' or '01', got {values!r}")
-        self.values: Values = values
-        self.effective = self.theta_pos != self.theta_neg
+        if not isinstance(values, str) or values not in ("pm1", "01"):
+            raise InvalidInputError(f"values must be 'pm1' or '01', got {values!r}")
+        self.values: Values = values  # type: ignore[assignment]
+        self._d = d
+        self._k = k
+        _check_k(k, self.exact, self.t)
 
     @classmethod
-    def symmetric(cls, k: int, t: Any, *, d: int | None = None, values: Values = "pm1"):
-        """``theta_pos = +1``, ``theta_neg = -1`` on ``k`` coordinates (and equal on ``d - k``)."""
+    def symmetric(cls, k: int, t: Any, *, d: int | None = None,
+                  values: Values = "pm1") -> BernoulliModel:
+        """``theta_pos = +1``, ``theta_neg = -1`` on ``k`` coordinates (and equal on ``d - k``).
+
+        O(1) memory: the centre vectors are built only if asked for.
+        """
         k = check_int(k, name="k", minimum=0)
         d = k if d is None else check_int(d, name="d", minimum=max(k, 1))
         if d == 0:
-            raise ValueError("k must be >= 1 (or give d >= 1)")
-        pos = np.ones(d, dtype=int)
-        neg = np.ones(d, dtype=int)
-        neg[:k] = -1
-        return cls(pos, neg, t, values=values)
+            raise InvalidInputError("k must be >= 1 (or give d >= 1)")
+        obj = cls.__new__(cls)
+        obj._setup(t, values, d=d, k=k)
+        obj._arrays = None
+        return obj
 
     # ----------------------------------------------------------------- basics
+    def _materialize(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            if self._d > MAX_ARRAY_DIM:
+                raise ResourceLimitError(
+                    f"the centre vectors of a model with d = {self._d} coordinates exceed the "
+                    f"limit d <= {MAX_ARRAY_DIM:.0e} (MAX_ARRAY_DIM); error rates and feasible "
+                    "eps need no arrays")
+            pos = np.ones(self._d, dtype=np.int8)
+            neg = np.ones(self._d, dtype=np.int8)
+            neg[: self._k] = -1
+            self._arrays = _readonly(pos, neg, pos != neg)
+        return self._arrays
+
+    @property
+    def theta_pos(self) -> np.ndarray:
+        """``theta^(+1)`` in ``{-1, +1}^d`` (int8, read-only)."""
+        return self._materialize()[0]
+
+    @property
+    def theta_neg(self) -> np.ndarray:
+        """``theta^(-1)`` in ``{-1, +1}^d`` (int8, read-only)."""
+        return self._materialize()[1]
+
+    @property
+    def effective(self) -> np.ndarray:
+        """Mask of the effective coordinates ``theta_pos != theta_neg`` (read-only)."""
+        return self._materialize()[2]
+
     @property
     def d(self) -> int:
-        """Input dimension."""
-        return int(self.theta_pos.size)
+        """Input dimension (also :attr:`dim`)."""
+        return self._d
+
+    @property
+    def dim(self) -> int:
+        """Input dimension, the name :class:`~optrobust.finite.FiniteDistribution` uses."""
+        return self._d
 
     @property
     def k(self) -> int:
         """Number of effective dimensions ``||theta_pos - theta_neg||_0`` (paper Theorem 3)."""
-        return int(self.effective.sum())
+        return self._k
 
     @property
     def exact(self) -> bool:
@@ -362,8 +616,10 @@ class BernoulliModel:
     def __repr__(self) -> str:
         return f"BernoulliModel(d={self.d}, k={self.k}, t={self.t}, values={self.values!r})"
 
-    def _encode(self, theta: np.ndarray) -> np.ndarray:
-        return theta.astype(float) if self.values == "pm1" else (theta + 1) / 2.0
+    def _encoded_theta_pos(self) -> np.ndarray:
+        th = self.theta_pos
+        enc = th if self.values == "pm1" else ((th + 1) // 2).astype(np.int8)
+        return _readonly(enc)[0]
 
     # ------------------------------------------------------------------ Bayes
     def bayes_error(self) -> float | Fraction:
@@ -371,29 +627,19 @@ class BernoulliModel:
 
         Notes
         -----
-        ``sum_{i < k/2} C(k,i) (1/2+t)^i (1/2-t)^(k-i) + [k even] 1/2 C(k,k/2) (1/4 - t^2)^(k/2)``.
-        Computed as a binomial tail (``scipy.stats.binom``), or exactly for a
-        ``Fraction`` ``t``.
+        ``sum_{i < k/2} C(k,i) (1/2+t)^i (1/2-t)^(k-i) + [k even] 1/2 C(k,k/2) (1/4 - t^2)^(k/2)``,
+        which is the robust error at conflict radius ``r = 0``: the central
+        threshold ``a_c = floor((k-1)/2)`` gives
+        ``1/2 [P(J_+ > a_c) + P(J_+ > k - 1 - a_c)]``.  Two binomial tails
+        (``scipy.stats.binom``), or exact integers for a ``Fraction`` ``t``.
         """
-        k, t = self.k, self.t
-        if isinstance(t, Fraction):
-            q, pb = _as_probs(t)
-            tot = sum(math.comb(k, i) * pb**i * q ** (k - i) for i in range(k + 1) if 2 * i < k)
-            if k % 2 == 0:
-                tot += Fraction(1, 2) * math.comb(k, k // 2) * (pb * q) ** (k // 2)
-            return Fraction(tot)
-        pb = 0.5 + t
-        below = math.ceil(k / 2) - 1  # i < k/2
-        val = float(stats.binom.cdf(below, k, pb)) if below >= 0 else 0.0
-        if k % 2 == 0:
-            val += 0.5 * float(stats.binom.pmf(k // 2, k, pb))
-        return val
+        return _optimum(self._k, self.t, 0)[0]
 
     def bayes_classifier(self) -> HammingThresholdClassifier:
         """Bayes rule ``||x - theta_pos||_0 <= ||x - theta_neg||_0`` -> +1 (paper eq. 8)."""
         return HammingThresholdClassifier(
-            self._encode(self.theta_pos), self.effective.copy(), self.k // 2, 0.0, 0, self.values
-        )
+            theta_pos=self._encoded_theta_pos(), effective=self.effective, a=self.k // 2,
+            eps=0.0, p=0, values=self.values)
 
     # ----------------------------------------------------------------- robust
     def robust_solution(self, *, eps: float, p: Any = 0) -> BernoulliRobustSolution:
@@ -402,47 +648,31 @@ class BernoulliModel:
         Parameters
         ----------
         eps : float
-            Budget ``>= 0``; for ``p = 0`` it counts changed coordinates
-            (``floor(eps)`` is what matters).
+            Budget ``>= 0`` (any finite float); for ``p = 0`` it counts changed
+            coordinates (``floor(eps)`` is what matters).
         p : {0, 1, 2, inf} or str
 
         Notes
         -----
-        ``R* = min(1/2, min_a R(a))``, ``R(a) = 1/2 [P(J_+ > a) + P(J_- <= a + r)]``
-        with the conflict radius ``r`` of :func:`conflict_radius`; the minimum
-        over ``a`` is vectorized over all ``k + 1`` thresholds in log space.
+        ``R* = min(1/2, R(a_c))`` with ``R(a) = 1/2 [P(J_+ > a) + P(J_- <= a + r)]``,
+        the conflict radius ``r`` of :func:`conflict_radius` and the central
+        threshold ``a_c = floor((k - r - 1)/2)`` (module docstring).  Whether
+        ``R* < 1/2`` is decided as ``F(a_c) > P(J_+ > k - r - 1 - a_c)``,
+        without cancellation.
 
         References
         ----------
         Paper Theorem 4 (eq. 12, ``p = 0``) and Theorem 5 (``p = inf``).
         """
-        p = parse_p(p)
+        p = check_p(p)
         eps = check_eps(eps)
-        k, t = self.k, self.t
+        k = self._k
         r = conflict_radius(eps, p, k, self.values)
-        if isinstance(t, Fraction):
-            errs = _exact_threshold_errors(k, t, r)
-            a = min(range(k + 1), key=lambda i: (errs[i], abs(2 * i + r + 1 - k)))
-            err: float | Fraction = min(errs[a], Fraction(1, 2))
-        else:
-            logs = threshold_errors(k, float(t), r)
-            m = float(np.min(logs))
-            cand = np.flatnonzero(logs <= m)
-            centre = (k - r - 1) / 2.0
-            a = int(cand[np.argmin(np.abs(cand - centre))])
-            # Decide "chance or not" with the exact-sign test, so that the value agrees
-            # with feasible_eps even where the float sum rounds to 1/2.
-            if self._chance_at_radius(r):
-                err = 0.5
-            else:
-                err = min(math.exp(m), math.nextafter(0.5, 0.0))
-        if err >= 0.5:
-            a = k  # the constant +1 classifier attains 1/2
-            err = Fraction(1, 2) if isinstance(t, Fraction) else 0.5
-        clf = HammingThresholdClassifier(
-            self._encode(self.theta_pos), self.effective.copy(), a, eps, p, self.values
-        )
-        return BernoulliRobustSolution(err, clf.threshold, a, r, clf, eps, p)
+        err, a = _optimum(k, self.t, r)
+        threshold = min(a + math.floor(eps), k) if p == 0 else a
+        return BernoulliRobustSolution(
+            error=err, a=a, threshold=threshold, radius=r, eps=eps, p=p, exact=self.exact,
+            model=self)
 
     def robust_error(self, *, eps: float, p: Any = 0) -> float | Fraction:
         """Optimal robust error (see :meth:`robust_solution`)."""
@@ -452,53 +682,29 @@ class BernoulliModel:
         """A classifier attaining :meth:`robust_error`; ``.threshold`` is the paper's ``s``."""
         return self.robust_solution(eps=eps, p=p).classifier
 
-    def _chance_at_radius(self, r: int) -> bool:
-        """Whether the optimum is 1/2 at conflict radius ``r`` (an exact-sign test).
-
-        ``R(a) < 1/2`` iff ``P(J <= a) > P(J >= k - a - r)`` for ``J ~ Bin(k, 1/2 - t)``,
-        compared in log space so that it stays reliable when both tails are tiny.
-        """
-        k, t = self.k, self.t
-        if isinstance(t, Fraction):
-            errs = _exact_threshold_errors(k, t, r)
-            return min(errs) >= Fraction(1, 2)
-        q = 0.5 - float(t)
-        lo, hi = _window(k, float(t), r)
-        a = np.arange(lo, hi + 1)
-        lhs = stats.binom.logcdf(a, k, q)
-        upper = k - a - r
-        rhs = np.where(upper <= 0, 0.0, stats.binom.logsf(upper - 1, k, q))
-        return not bool(np.any(lhs > rhs))
-
     def min_chance_radius(self) -> int:
-        """Smallest conflict radius ``r`` at which the optimal robust error is 1/2 (bisection)."""
-        k = self.k
-        if self._chance_at_radius(0):
-            return 0
-        lo, hi = 0, k  # chance at r = k: every + level conflicts with every - level
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self._chance_at_radius(mid):
-                hi = mid
-            else:
-                lo = mid
-        return hi
+        """Smallest conflict radius ``r`` at which the optimal robust error is 1/2.
 
-    def feasible_eps(self, p: Any = 0) -> float:
+        Bisection over ``r`` with two binomial tails per step (``O(log k)``), or
+        one exact pass in exact mode.
+        """
+        return _min_chance_radius(self._k, self.t)
+
+    def feasible_eps(self, p: Any = 0) -> int | float:
         """Smallest ``eps`` at which the optimal robust error reaches 1/2.
 
         Balls are closed, so the minimum is attained.  ``p = 0``: the smallest
-        integer ``e`` with ``2e >= r*``; ``l1``/``l2``: ``(r*)^(1/p)`` (halved
-        for ``{0,1}`` pixels); ``l_inf``: 1 (``0.5`` for ``{0,1}``, paper
-        Remark 2), or 0 if the Bayes error is already 1/2.  ``r*`` comes from
-        :meth:`min_chance_radius` (bisection, ``O(k log k)``).
+        integer ``e`` with ``2e >= r*`` (an ``int``, a number of coordinates);
+        ``l1``/``l2``: ``(r*)^(1/p)`` (halved for ``{0,1}`` pixels); ``l_inf``:
+        1 (``0.5`` for ``{0,1}``, paper Remark 2), or 0 if the Bayes error is
+        already 1/2.  ``r*`` comes from :meth:`min_chance_radius`.
         """
-        p = parse_p(p)
+        p = check_p(p)
         r_star = self.min_chance_radius()
         if r_star == 0:
             return 0 if p == 0 else 0.0
         if p == 0:
-            return int(math.ceil(r_star / 2))
+            return (r_star + 1) // 2
         if p == math.inf:
             return 1.0 if self.values == "pm1" else 0.5
         eps = r_star ** (1.0 / p)
@@ -507,12 +713,23 @@ class BernoulliModel:
         # Guard the float root against rounding below the exact radius.
         while conflict_radius(eps, p, self.k, self.values) < r_star:
             eps = math.nextafter(eps, math.inf)
+        # ... and above it: the smallest float whose exact radius is r_star.
+        while eps > 0 and conflict_radius(math.nextafter(eps, 0.0), p, self.k,
+                                          self.values) >= r_star:
+            eps = math.nextafter(eps, 0.0)
         return eps
 
     # --------------------------------------------------------------- sampling
     def sample(self, n: int, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``n`` samples ``(X, y)``: rows in ``{-1,1}^d`` (or ``{0,1}^d``), y in {+1,-1}."""
+        """Draw ``n`` samples ``(X, y)``: rows in ``{-1,1}^d`` (or ``{0,1}^d``), y in {+1,-1}.
+
+        ``n * d`` is bounded by :data:`MAX_SAMPLE_ENTRIES` (checked before drawing).
+        """
         n = check_int(n, name="n", minimum=0)
+        if n * self.d > MAX_SAMPLE_ENTRIES:
+            raise ResourceLimitError(
+                f"sample(n) draws n * d = {n * self.d} entries, above the limit "
+                f"{MAX_SAMPLE_ENTRIES:.0e} (MAX_SAMPLE_ENTRIES); draw in batches")
         gen = check_rng(rng)
         y = np.where(gen.random(n) < 0.5, 1, -1)
         centre = np.where(y[:, None] == 1, self.theta_pos, self.theta_neg)
@@ -521,3 +738,9 @@ class BernoulliModel:
         if self.values == "01":
             X = (X + 1) / 2
         return X, y
+
+
+def _readonly(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for arr in arrays:
+        arr.flags.writeable = False
+    return arrays

@@ -7,15 +7,21 @@ Sub-commands are registered by small modules, one per capability:
 * ``hardness``               -- :mod:`optrobust._cli_hardness`
 
 Each module exposes ``register(subparsers)`` which adds its parsers and sets
-``func`` on them; ``func(args)`` returns a dict (printed as one JSON object
-with ``--json``) and a human-readable text.  Bad input of any kind exits with
-status 2 and one line on stderr, never a traceback.
+``func`` on them; ``func(args)`` returns a JSON-able payload (printed with
+``--json``) and a human-readable text.  The modules are imported plainly when
+the parser is built; each keeps its heavy imports inside its functions, so
+``--help`` and argument errors stay fast.
+
+Exit status: 0 on success; 2 with one line on stderr for a usage error
+(argparse) or any :class:`~optrobust.errors.OptrobustError` (bad input,
+unrepresentable scale, resource bound, solver failure -- the library raises
+these at their source); 130 on Ctrl-C.  Any other exception is a bug and
+surfaces as a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import re
@@ -24,12 +30,12 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from optrobust.errors import OptrobustError  # noqa: F401  (the CLI maps these to exit 2)
+from optrobust.errors import OptrobustError
 from optrobust.parsing import CliError, parse_number, parse_number_list
 
-__all__ = ["main", "parse_number", "parse_number_list", "CliError"]
-
-_SUBCOMMAND_MODULES = ("optrobust._cli_limits", "optrobust._cli_exact", "optrobust._cli_hardness")
+# parse_number, parse_number_list and CliError live in optrobust.parsing; re-exported here
+# for the sub-command modules and callers that imported them from optrobust.cli.
+__all__ = ["CliError", "build_parser", "main", "parse_number", "parse_number_list"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +73,11 @@ def _finite_or_str(obj: Any) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``optrobust`` parser with every sub-command registered."""
+    # Imported here, not at module level: each sub-command module imports optrobust.parsing
+    # (and, for older ones, optrobust.cli), so a module-level import would be a cycle.
+    from optrobust import _cli_exact, _cli_hardness, _cli_limits
+
     parser = _Parser(
         prog="optrobust",
         description="Exact optimal (robust) error rates and feasible-eps limits.",
@@ -76,15 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"optrobust {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for mod_name in _SUBCOMMAND_MODULES:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError as exc:  # a capability not built yet
-            if exc.name != mod_name:
-                raise
-            continue
+    for mod in (_cli_limits, _cli_exact, _cli_hardness):
         mod.register(sub)
     return parser
+
+
+def _fail(command: str, exc: BaseException) -> int:
+    """Write ``optrobust COMMAND: error: MESSAGE`` as one line; return exit status 2."""
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    sys.stderr.write(f"optrobust {command}: error: {msg}\n")
+    return 2
 
 
 _NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")
@@ -114,11 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(_glue_negative_values(argv))
     try:
         payload, text = args.func(args)
-    except (ValueError, TypeError, OSError, KeyError) as exc:
-        msg = str(exc) if not isinstance(exc, KeyError) else f"missing key {exc}"
-        msg = " ".join(msg.split()) or type(exc).__name__
-        sys.stderr.write(f"optrobust {args.command}: error: {msg}\n")
-        return 2
+    except (OptrobustError, OSError) as exc:
+        # OSError: a data file that cannot be read (``exact --data missing.npz``) until every
+        # command converts its own file errors into CliError where it opens the file.
+        return _fail(args.command, exc)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"optrobust {args.command}: interrupted\n")
+        return 130
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(_finite_or_str(payload), default=_json_default) + "\n")
     else:

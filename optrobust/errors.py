@@ -7,8 +7,8 @@ exactly these to exit status 2 with one line on stderr; any other exception is
 a bug and surfaces as a traceback (and in the tests).
 
 Each class also derives from the matching built-in (``ValueError``,
-``TypeError``, ``ArithmeticError``, ``MemoryError``), so code that catches the
-built-in keeps working.
+``TypeError``, ``ArithmeticError``, ``MemoryError``, ``RuntimeError``,
+``ImportError``), so code that catches the built-in keeps working.
 
 >>> issubclass(InvalidInputError, ValueError) and issubclass(InvalidInputError, OptrobustError)
 True
@@ -19,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "InvalidInputError",
     "InvalidTypeError",
+    "MissingDependencyError",
     "NumericalError",
     "OptrobustError",
     "ResourceLimitError",
@@ -48,3 +49,7 @@ class ResourceLimitError(OptrobustError, MemoryError):
 
 class SolverError(OptrobustError, RuntimeError):
     """A solver failed to converge or returned a result that did not pass its check."""
+
+
+class MissingDependencyError(OptrobustError, ImportError):
+    """An optional dependency (an extra such as ``optrobust[plot]``) is not installed."""

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from optrobust import BernoulliModel
-from optrobust.bernoulli import conflict_radius, level_dp_error
+from optrobust.bernoulli import MAX_ARRAY_DIM, conflict_radius, level_dp_error, threshold_errors
+from optrobust.errors import InvalidInputError, InvalidTypeError, NumericalError, ResourceLimitError
 from tests.optrobust.hypercube_oracle import (
     exact_classifier_error_l0,
     milp_all_classifiers_l0,
@@ -220,3 +221,123 @@ def test_bad_eps_and_norm():
         b.robust_error(eps=1, p="l7")
     with pytest.raises(ValueError, match="values"):
         BernoulliModel([1], [-1], 0.1, values="bits")  # type: ignore[arg-type]
+
+
+def test_bad_input_is_a_named_error():
+    """Booleans, strings and complex numbers are not thetas or biases (issue 10)."""
+    cases = [
+        (lambda: BernoulliModel([True, True], [False, True], 0.1), InvalidTypeError),
+        (lambda: BernoulliModel(["1", "-1"], [-1, -1], 0.1), InvalidTypeError),
+        (lambda: BernoulliModel([1 + 0j], [-1], 0.1), InvalidTypeError),
+        (lambda: BernoulliModel([[1], [1, 1]], [-1], 0.1), InvalidInputError),
+        (lambda: BernoulliModel([1], [-1], "0.3"), InvalidTypeError),
+        (lambda: BernoulliModel([1], [-1], 0.3 + 0j), InvalidTypeError),
+        (lambda: BernoulliModel([1], [-1], True), InvalidTypeError),
+        (lambda: BernoulliModel([1], [-1], 10**400), InvalidInputError),
+        (lambda: BernoulliModel.symmetric(5, 0.1).robust_error(eps="1", p=0), InvalidTypeError),
+        (lambda: BernoulliModel.symmetric(5, 0.1).robust_error(eps=1, p=True), InvalidTypeError),
+        (lambda: BernoulliModel.symmetric(5, 0.1).robust_error(eps=math.inf, p=0), InvalidInputError),
+        (lambda: BernoulliModel.symmetric(True, 0.1), InvalidTypeError),
+        (lambda: BernoulliModel.symmetric(2**53 + 1, 0.1), NumericalError),
+        (lambda: BernoulliModel.symmetric(10**6, Fraction(3, 10)), ResourceLimitError),
+    ]
+    for make, err in cases:
+        with pytest.raises(err):
+            make()
+
+
+# -------------------------------------------------- scale: O(1) memory in k (issue 10, 14)
+
+
+def test_huge_eps_is_chance_for_every_norm():
+    """l0 with eps = 1e300 raised OverflowError; every norm gives 1/2 there (r = k)."""
+    for values in ("pm1", "01"):
+        b = BernoulliModel.symmetric(50, 0.3, values=values)
+        for p in (0, 1, 2, math.inf):
+            sol = b.robust_solution(eps=1e300, p=p)
+            assert sol.error == 0.5 and sol.radius == 50 and sol.a == 50
+        assert b.robust_classifier(eps=1e300, p=0).predict(np.zeros((2, 50))).tolist() == [1, 1]
+    assert conflict_radius(1.7e308, 2, 10) == 10
+
+
+def test_billion_dimensions_in_constant_memory():
+    """k = 10^9 (issue 14: killed at 18 GB): exact thresholds, no array of length k.
+
+    Known values: chance needs r about 2 t k (the class means of J differ by 2 t k),
+    so the feasible l0 eps is about t k; the exact integer comes from the bisection,
+    and the float rounding of 1/2 - t cannot move it by more than one.
+    """
+    import tracemalloc
+
+    tracemalloc.start()
+    b = BernoulliModel.symmetric(10**9, 0.3)
+    fe = b.feasible_eps(0)
+    assert b.robust_error(eps=fe, p=0) == 0.5
+    assert b.robust_error(eps=fe - 1, p=0) < 0.5
+    sol = b.robust_solution(eps=fe - 1, p=0)
+    assert sol.a == (b.k - sol.radius - 1) // 2
+    assert abs(fe - 3 * 10**8) <= 50_000
+    assert b.feasible_eps(2) == pytest.approx(math.sqrt(b.min_chance_radius()), rel=1e-15)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5 * 2**20, peak
+    with pytest.raises(ResourceLimitError, match="MAX_ARRAY_DIM"):
+        _ = b.theta_pos
+    with pytest.raises(ResourceLimitError):
+        _ = sol.classifier
+    assert b.d == b.dim == 10**9 > MAX_ARRAY_DIM
+
+
+def test_exact_and_float_agree_at_large_k():
+    """Exact integer pass vs scipy tails, k = 3000: same feasible eps, same error to 1e-9."""
+    for t in (Fraction(1, 20), Fraction(3, 10)):
+        be, bf = BernoulliModel.symmetric(3000, t), BernoulliModel.symmetric(3000, float(t))
+        assert be.feasible_eps(0) == bf.feasible_eps(0)
+        fe = be.feasible_eps(0)
+        for eps in (0, fe // 3, fe - 2, fe - 1, fe):
+            e = be.robust_error(eps=eps, p=0)
+            assert isinstance(e, Fraction)
+            assert math.isclose(float(e), bf.robust_error(eps=eps, p=0), rel_tol=1e-9,
+                                abs_tol=1e-300)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("values", ["pm1", "01"])
+def test_feasible_eps_is_the_smallest_float(p, values):
+    """Closed balls, exact radius: chance at feasible_eps, not one float below it."""
+    for k, t in ((7, 0.2), (50, 0.3), (1000, 0.05)):
+        b = BernoulliModel.symmetric(k, t, values=values)
+        fe = b.feasible_eps(p)
+        assert b.robust_error(eps=fe, p=p) == 0.5
+        assert b.robust_error(eps=math.nextafter(fe, 0.0), p=p) < 0.5
+
+
+def test_sample_and_predict_bounds():
+    b = BernoulliModel.symmetric(10**6, 0.2)
+    with pytest.raises(ResourceLimitError, match="MAX_SAMPLE_ENTRIES"):
+        b.sample(10**4)
+    clf = BernoulliModel.symmetric(3, 0.2).robust_classifier(eps=0.5, p=2)
+    with pytest.raises(InvalidInputError, match="finite"):
+        clf.predict([[0.0, float("nan"), 1.0]])
+    with pytest.raises(InvalidInputError, match="shape"):
+        clf.predict([[0.0, 1.0]])
+    # Far-away inputs: no overflow in the p-th powers, a label all the same.
+    assert clf.predict([[1e200, 1e200, 1e200]]).tolist() == [-1]
+    assert clf.predict([1.0, 1.0, 1.0]).tolist() == [1]
+
+
+def test_results_are_frozen_and_read_only():
+    b = BernoulliModel([1, -1, 1], [-1, -1, -1], 0.25)
+    sol = b.robust_solution(eps=1, p=0)
+    with pytest.raises(AttributeError):
+        sol.error = 0.0  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        b.theta_pos[0] = -1
+    assert sol.classifier.theta_pos.tolist() == [1, -1, 1] and sol.classifier.k == 2
+
+
+def test_threshold_errors_is_deprecated_but_agrees():
+    b = BernoulliModel.symmetric(40, 0.2)
+    with pytest.warns(DeprecationWarning):
+        logs = threshold_errors(40, 0.2, 6)
+    assert math.isclose(min(0.5, math.exp(logs.min())), b.robust_error(eps=3, p=0), rel_tol=1e-12)

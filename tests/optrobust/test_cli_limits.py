@@ -92,3 +92,85 @@ def test_import_optrobust_does_not_import_torch():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_norm_alias_p_and_defaults_in_help(capsys):
+    """Issue 14: --norm and --p both work; defaults and the meaning of k and t show in --help."""
+    assert main(["limits", "bernoulli", "--k", "50", "--t", "0.3", "--p", "0", "--eps", "10",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["feasible_eps"] == 16
+    assert main(["limits", "gaussian", "--distance", "2", "--p", "2", "--eps", "0.5"]) == 0
+    capsys.readouterr()
+    for cmd in (["limits", "bernoulli"], ["table", "bernoulli"], ["limits", "gaussian"]):
+        with pytest.raises(SystemExit) as exc:
+            main([*cmd, "--help"])
+        assert exc.value.code == 0
+        text = " ".join(capsys.readouterr().out.split())
+        assert "--norm NORM, --p NORM" in text
+        assert ("default l0" if cmd[1] == "bernoulli" else "default l2") in text
+        if cmd[1] == "bernoulli":
+            assert "number of effective pixels" in text and "bias in [0, 1/2]" in text
+            assert "default pm1" in text
+
+
+def test_limits_text_columns_are_aligned(capsys):
+    assert main(["limits", "bernoulli", "--k", "50", "--t", "0.3", "--eps", "10"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    starts = {len(line) - len(line.lstrip(" ").split("  ", 1)[1].lstrip()) for line in lines}
+    assert len(starts) == 1, lines  # every value starts in the same column
+    assert main(["limits", "gaussian", "--distance", "2", "--eps", "0.5"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    starts = {len(line) - len(line.lstrip(" ").split("  ", 1)[1].lstrip()) for line in lines}
+    assert len(starts) == 1, lines
+
+
+def test_billion_k_is_instant_and_exact_integers(capsys):
+    """Issue 14: --k 1e9 grew to 18 GB; now O(1) memory, and the l0 eps prints in full."""
+    assert main(["limits", "bernoulli", "--k", "1e9", "--t", "0.3", "--eps", "10"]) == 0
+    out = capsys.readouterr().out
+    fe = int(out.split("feasible eps (l0)")[1].split()[0])
+    assert abs(fe - 300_000_000) < 50_000 and "e+" not in out
+    assert main(["limits", "bernoulli", "--k", "1e9", "--t", "3/10", "--eps", "10", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["exact"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["table", "bernoulli", "--k", ",".join(map(str, range(1, 202))), "--t",
+          ",".join(f"0.{i:03d}" for i in range(1, 52))], "limit"),
+        (["limits", "bernoulli", "--k", "1e30", "--t", "0.3", "--eps", "1"], "k must be <="),
+        (["limits", "bernoulli", "--k", "50", "--t", "0.3", "--eps", "1", "--dim", "10"], "d must"),
+        (["limits", "bernoulli", "--k", "50", "--t", "0.3", "--eps", "1", "--dim", "x"], "--dim"),
+        (["limits", "bernoulli", "--k", "inf", "--t", "0.3", "--eps", "1"], "--k"),
+        (["limits", "bernoulli", "--k", "50", "--t", "0.3", "--eps", "1e999"], "--eps"),
+        (["table", "bernoulli", "--k", "10", "--t", "0.1", "--plot", "/nonexistent/dir/x.png"],
+         "directory"),
+    ],
+)
+def test_more_bad_input_one_line_in_process(args, needle, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+
+
+def test_frame_maps_only_library_errors(monkeypatch):
+    """Issue 12: a bug (TypeError, KeyError, ValueError) in a command surfaces; it is not
+    reported as bad input."""
+    import optrobust._cli_limits as cl
+
+    for exc in (TypeError("bug"), KeyError("bug"), ValueError("bug"), ZeroDivisionError()):
+        def boom(args, exc=exc):
+            raise exc
+        monkeypatch.setattr(cl, "_limits_bernoulli", boom)
+        with pytest.raises(type(exc)):
+            main(["limits", "bernoulli", "--k", "5", "--t", "0.1", "--eps", "1"])
+
+
+def test_subcommands_are_plain_imports():
+    import inspect
+
+    import optrobust.cli as cli
+
+    src = inspect.getsource(cli)
+    assert "importlib" not in src and "from optrobust import _cli_exact, _cli_hardness, _cli_limits" in src

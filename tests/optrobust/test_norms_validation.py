@@ -8,8 +8,18 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from optrobust._validation import check_eps, check_int, check_rng, check_sign_vector, check_t
+from optrobust.errors import InvalidInputError, InvalidTypeError
 from optrobust.norms import dual_exponent, lp_distance, norm_name, parse_p
+from optrobust.validation import (
+    check_eps,
+    check_finite_array,
+    check_int,
+    check_p,
+    check_probability,
+    check_rng,
+    check_sign_vector,
+    check_t,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +67,54 @@ def test_checks():
     assert isinstance(check_rng(3), np.random.Generator)
     with pytest.raises(ValueError, match="rng"):
         check_rng(-3)
+
+
+def test_validation_is_public_and_the_private_alias_still_works():
+    import optrobust._validation as old
+    import optrobust.validation as new
+
+    assert old.check_eps is new.check_eps and old.check_finite_array is new.check_finite_array
+
+
+@pytest.mark.parametrize(
+    ("value", "err"),
+    [(["1", "2"], InvalidTypeError), ([True, False], InvalidTypeError),
+     ([1 + 2j], InvalidTypeError), ([[1.0], [1.0, 2.0]], InvalidInputError),
+     ([10**400], InvalidInputError), ([1.0, math.nan], InvalidInputError),
+     ([Fraction(1, 2), "x"], InvalidTypeError), ([Fraction(1, 2), True], InvalidTypeError),
+     ([1.0, True], InvalidTypeError), ([[1, 2], [3, True]], InvalidTypeError)],
+)
+def test_check_finite_array_rejects_non_reals(value, err):
+    """Strings were converted ('1' -> 1.0), booleans taken as 0/1, complex parts dropped."""
+    with pytest.raises(err, match="x must"):
+        check_finite_array(value, name="x")
+
+
+def test_check_finite_array_accepts_reals_of_every_kind():
+    assert check_finite_array([Fraction(1, 2), np.float32(2), 3], name="x").tolist() == [0.5, 2, 3]
+    assert check_finite_array(np.arange(3), name="x", ndim=1).dtype == float
+    assert check_finite_array(2**70, name="x") == float(2**70)
+
+
+@pytest.mark.parametrize(
+    ("bad", "err"),
+    [("l7", InvalidInputError), (True, InvalidTypeError), (1j, InvalidTypeError),
+     (None, InvalidTypeError), (0.5, InvalidInputError), (math.nan, InvalidInputError)],
+)
+def test_check_p_named_errors(bad, err):
+    with pytest.raises(err, match="--norm"):
+        check_p(bad, name="--norm")
+    assert check_p("l_inf") == math.inf and check_p(np.int64(2)) == 2
+
+
+@pytest.mark.parametrize("fn", [check_eps, check_t])
+def test_scalars_beyond_float64_are_named_errors(fn):
+    for bad in (10**400, Fraction(10**400, 3)):
+        with pytest.raises(InvalidInputError):
+            fn(bad)
+    for bad in ("0.3", True, 0.3j, None, [0.3]):
+        with pytest.raises(InvalidTypeError):
+            fn(bad)
+    with pytest.raises(InvalidTypeError):
+        check_probability(np.bool_(True), name="q")
+    assert check_probability(np.float64(0.25), name="q") == 0.25

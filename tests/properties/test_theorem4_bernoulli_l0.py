@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from optrobust import BernoulliModel
 from optrobust.bernoulli import conflict_radius, level_dp_error
 from optrobust.testing.models import bernoulli_models
 
@@ -46,3 +48,29 @@ def test_exact_mode_agrees(b, eps):
     """The exact (Fraction) threshold search equals the exact level DP."""
     r = conflict_radius(eps, 0, b.k, b.values)
     assert b.robust_error(eps=eps, p=0) == level_dp_error(b.k, b.t, r)
+
+
+@given(st.integers(1, 60), st.fractions(0, Fraction(1, 2), max_denominator=30), st.data())
+def test_central_threshold_is_optimal_at_every_radius(k, t, data):
+    """Statement (docs: module docstring of optrobust.bernoulli, from log-concavity of the
+    binomial pmf): for every conflict radius r the optimum over all level sets is
+    min(1/2, R(a_c)) with the central threshold a_c = floor((k - r - 1)/2).
+    The l1 norm on {-1,1}^k has radius r = floor(eps), so every r (odd ones too) is reached.
+    Oracle: the exact level DP over all level sets (independent of the formula), in Fractions."""
+    r = data.draw(st.integers(0, k + 1))
+    b = BernoulliModel.symmetric(k, t)
+    sol = b.robust_solution(eps=r, p=1)
+    assert sol.radius == min(r, k)
+    assert sol.error == level_dp_error(k, t, min(r, k))
+    if sol.error < Fraction(1, 2):
+        assert sol.a == (k - sol.radius - 1) // 2
+
+
+@given(st.integers(1, 150), st.floats(1e-6, 0.5))
+def test_min_chance_radius_bisection_matches_a_scan(k, t):
+    """The bisection for the smallest chance radius equals a linear scan over r (float mode);
+    chance is monotone in r (larger radius, more conflicts)."""
+    b = BernoulliModel.symmetric(k, t)
+    chance = [b.robust_error(eps=r, p=1) == 0.5 for r in range(k + 1)]
+    assert chance == sorted(chance)
+    assert b.min_chance_radius() == chance.index(True)
