@@ -15,6 +15,10 @@ from typing import Any
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from optrobust._validation import check_int
+from optrobust.errors import InvalidInputError
+from optrobust.finite.distribution import check_points
+
 __all__ = ["NearestRobustCenterClassifier", "SupportLabeling"]
 
 _METRIC = {1: "cityblock", 2: "euclidean", math.inf: "chebyshev", 0: "hamming"}
@@ -55,17 +59,15 @@ class NearestRobustCenterClassifier:
 
         Raises
         ------
-        ValueError
-            If ``X`` has the wrong dimension or non-finite entries.
+        InvalidInputError
+            If ``X`` has the wrong dimension or NaN/inf entries.
+        InvalidTypeError
+            If ``X`` holds booleans, complex numbers or strings.
         """
-        X = np.asarray(X, dtype=np.float64)
-        d = self.centers.shape[1] if self.centers.size else None
-        if X.ndim == 1:
-            X = X.reshape(1, -1)
-        if X.ndim != 2 or (d is not None and X.shape[1] != d):
-            raise ValueError(f"X must have shape (m, {d}), got {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X must contain only finite values (no NaN or inf)")
+        d = self.centers.shape[1] if self.centers.ndim == 2 and self.centers.shape[1] else None
+        X = check_points(X, name="X", dim=d) if d is not None else check_points(
+            np.atleast_2d(X), name="X")
+        chunk_rows = check_int(chunk_rows, name="chunk_rows", minimum=1)
         if self.centers.shape[0] == 0:
             return np.full(X.shape[0], self.default, dtype=np.int64)
         out = np.empty(X.shape[0], dtype=np.int64)
@@ -95,22 +97,18 @@ class SupportLabeling:
 
         Raises
         ------
-        ValueError
-            If a row of ``X`` is not one of the support points (the classifier
-            is undefined there).
+        InvalidInputError
+            If ``X`` has the wrong shape or NaN/inf entries, or a row of ``X``
+            is not one of the support points (the classifier is undefined there).
         """
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim == 1:
-            X = X.reshape(1, -1)
         d = self.support_points.shape[1]
-        if X.ndim != 2 or X.shape[1] != d:
-            raise ValueError(f"X must have shape (m, {d}), got {X.shape}")
+        X = check_points(X, name="X", dim=d)
         lookup = {(row + 0.0).tobytes(): k for k, row in enumerate(self.support_points)}
         idx = np.empty(X.shape[0], dtype=np.int64)
         for r, row in enumerate(np.ascontiguousarray(X)):
             k = lookup.get((row + 0.0).tobytes())
             if k is None:
-                raise ValueError(f"X row {r} is not a support point; a support-domain "
+                raise InvalidInputError(f"X row {r} is not a support point; a support-domain "
                                  "classifier is defined on the support points only")
             idx[r] = k
         return self.labeling[idx]

@@ -8,16 +8,130 @@ a distribution with overlapping class supports is written down.
 
 from __future__ import annotations
 
+import math
+import numbers
 from fractions import Fraction
 from math import lcm
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FiniteDistribution"]
+from optrobust.errors import InvalidInputError, InvalidTypeError
+
+__all__ = ["FiniteDistribution", "check_points"]
 
 #: Largest total integer weight handed to integer solvers (scipy's max-flow uses int32).
 _MAX_INTEGER_TOTAL = 2**30
+#: Integers up to this magnitude are exact in float64.
+_EXACT_FLOAT_INT = 2**53
+_INT64_MAX = 2**63 - 1
+
+
+def _real_array(value: Any, *, name: str) -> np.ndarray:
+    """``value`` as a float64 array; booleans, complex numbers, strings and float
+    conversions that would change a value (integers beyond 2^53) are refused."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
+    kind = arr.dtype.kind
+    if kind == "O":
+        flat = arr.reshape(-1).tolist()
+        for v in flat:
+            if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real | np.number):
+                raise InvalidTypeError(f"{name} must contain real numbers only, got an element "
+                                       f"of type {type(v).__name__}")
+            if isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real):
+                raise InvalidTypeError(f"{name} must be real, got a complex number")
+        try:
+            out = np.array([float(v) for v in flat], dtype=np.float64).reshape(arr.shape)
+        except OverflowError:
+            raise InvalidInputError(f"{name} has an integer too large for float64") from None
+        if any(isinstance(v, numbers.Integral) and int(f) != int(v)
+               for v, f in zip(flat, out.reshape(-1).tolist(), strict=True)
+               if isinstance(v, numbers.Integral) and math.isfinite(f)):
+            raise InvalidInputError(f"{name} has integers beyond 2^53 that float64 cannot "
+                                    f"represent exactly")
+        return out
+    if kind == "b":
+        raise InvalidTypeError(f"{name} must be real numbers, got booleans")
+    if kind == "c":
+        raise InvalidTypeError(f"{name} must be real numbers, got complex numbers")
+    if kind not in "iuf":
+        raise InvalidTypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    out = arr.astype(np.float64)
+    if kind in "iu" and arr.size and int(np.max(np.abs(arr.astype(object)))) > _EXACT_FLOAT_INT:
+        if np.any(out.astype(object) != arr.astype(object)):
+            raise InvalidInputError(f"{name} has integers beyond 2^53 that float64 cannot "
+                                    f"represent exactly")
+    return out
+
+
+def check_points(value: Any, *, name: str = "points", dim: int | None = None) -> np.ndarray:
+    """Points as a finite float64 ``(n, d)`` array (a 1-d array is ``n`` points in ``R^1``).
+
+    Raises
+    ------
+    InvalidTypeError
+        Booleans, complex numbers, strings or other non-numeric entries.
+    InvalidInputError
+        NaN/inf, a wrong shape (also ``d != dim`` when ``dim`` is given), ``d = 0``,
+        or integers that float64 cannot represent exactly.
+    """
+    pts = _real_array(value, name=name)
+    if pts.ndim == 1:
+        pts = pts.reshape(-1, 1) if dim in (None, 1) else pts.reshape(1, -1)
+    if pts.ndim != 2:
+        raise InvalidInputError(f"{name} must be an (n, d) array, got shape {pts.shape}")
+    if pts.shape[1] == 0 or (dim is not None and pts.shape[1] != dim):
+        want = "d) with d >= 1" if dim is None else f"{dim})"
+        raise InvalidInputError(f"{name} must have shape (n, {want}, got {pts.shape}")
+    if not np.all(np.isfinite(pts)):
+        raise InvalidInputError(f"{name} must contain only finite coordinates (no NaN or inf)")
+    return pts
+
+
+def _check_labels(labels: Any, n: int) -> np.ndarray:
+    """Integer labels as int64, refusing booleans, strings, fractions and values beyond int64."""
+    try:
+        lab = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"labels must be a 1-d array of integers: {exc}") from None
+    if lab.ndim != 1:
+        raise InvalidInputError(f"labels must be a 1-d array of integers, got shape {lab.shape}")
+    if lab.shape[0] != n:
+        raise InvalidInputError(f"labels must have one entry per point: got {lab.shape[0]} "
+                                f"labels for {n} points")
+    kind = lab.dtype.kind
+    if kind == "b":
+        raise InvalidTypeError("labels must be integers, got booleans")
+    if kind in "US":
+        raise InvalidTypeError("labels must be integers, got strings (encode class names as "
+                               "0, 1, 2, ...)")
+    if kind == "O":
+        flat = lab.tolist()
+        if not all(isinstance(v, numbers.Integral | np.integer) and not isinstance(v, bool)
+                   for v in flat):
+            raise InvalidTypeError("labels must be integers (every element an int)")
+        if any(not -_INT64_MAX - 1 <= int(v) <= _INT64_MAX for v in flat):
+            raise InvalidInputError("labels must fit in int64 (|label| < 2^63)")
+        return np.array([int(v) for v in flat], dtype=np.int64)
+    if kind == "u":
+        if lab.size and int(np.max(lab)) > _INT64_MAX:
+            raise InvalidInputError("labels must fit in int64 (|label| < 2^63)")
+        return lab.astype(np.int64)
+    if kind == "i":
+        return lab.astype(np.int64)
+    if kind == "f":
+        if not np.all(np.isfinite(lab)) or not np.all(lab == np.round(lab)):
+            raise InvalidInputError("labels must be integers (finite, no fractional part)")
+        if lab.size and float(np.max(np.abs(lab))) >= _EXACT_FLOAT_INT:
+            raise InvalidInputError("labels given as floats must be below 2^53 in magnitude "
+                                    "(larger floats may merge distinct labels); pass integers")
+        return lab.astype(np.int64)
+    if kind == "c":
+        raise InvalidTypeError("labels must be integers, got complex numbers")
+    raise InvalidTypeError(f"labels must be integers, got dtype {lab.dtype}")
 
 
 class FiniteDistribution:
@@ -44,9 +158,12 @@ class FiniteDistribution:
 
     Raises
     ------
-    ValueError
-        On empty input, NaN/inf coordinates, non-integer labels, a length
-        mismatch, negative or non-finite weights, or weights summing to zero.
+    InvalidInputError
+        On empty input, NaN/inf coordinates, non-integer labels or labels beyond
+        int64, integers that float64 cannot hold exactly, a length mismatch,
+        negative or non-finite weights, or weights summing to zero.
+    InvalidTypeError
+        On booleans, complex numbers or strings (points, labels or weights).
 
     Notes
     -----
@@ -69,59 +186,32 @@ class FiniteDistribution:
     __slots__ = ("_points", "_labels", "_weights", "_raw_weights", "_integer_weights")
 
     def __init__(self, points: Any, labels: Any, weights: Any = None) -> None:
-        try:
-            pts = np.array(points, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"points must be a numeric (n, d) array: {exc}") from None
-        if pts.ndim == 1:
-            pts = pts.reshape(-1, 1)
-        if pts.ndim != 2:
-            raise ValueError(f"points must be an (n, d) array, got shape {pts.shape}")
-        if pts.shape[0] == 0 or pts.shape[1] == 0:
-            raise ValueError(f"points must contain at least one point of dimension >= 1, "
-                             f"got shape {pts.shape}")
-        if not np.all(np.isfinite(pts)):
-            raise ValueError("points must contain only finite coordinates (no NaN or inf)")
+        pts = check_points(points, name="points")
+        if pts.shape[0] == 0:
+            raise InvalidInputError(f"points must contain at least one point of dimension >= 1, "
+                                    f"got shape {pts.shape}")
         n = pts.shape[0]
-
-        lab = np.asarray(labels)
-        if lab.ndim != 1:
-            raise ValueError(f"labels must be a 1-d array of integers, got shape {lab.shape}")
-        if lab.shape[0] != n:
-            raise ValueError(f"labels must have one entry per point: got {lab.shape[0]} labels "
-                             f"for {n} points")
-        if lab.dtype.kind == "b":
-            raise ValueError("labels must be integers, got booleans")
-        if lab.dtype.kind not in "iu":
-            try:
-                labf = lab.astype(np.float64)
-            except (TypeError, ValueError):
-                raise ValueError("labels must be integers") from None
-            if not np.all(np.isfinite(labf)) or not np.all(labf == np.round(labf)):
-                raise ValueError("labels must be integers (finite, no fractional part)")
-            lab = labf
-        lab = lab.astype(np.int64)
-
+        lab = _check_labels(labels, n)
         if weights is None:
             raw = np.ones(n, dtype=np.float64)
         else:
-            try:
-                raw = np.array(weights, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"weights must be a numeric 1-d array: {exc}") from None
+            raw = _real_array(weights, name="weights")
             if raw.ndim != 1 or raw.shape[0] != n:
-                raise ValueError(f"weights must have shape ({n},) (one per point), "
-                                 f"got {raw.shape}")
+                raise InvalidInputError(f"weights must have shape ({n},) (one per point), "
+                                        f"got {raw.shape}")
             if not np.all(np.isfinite(raw)):
-                raise ValueError("weights must be finite (no NaN or inf)")
+                raise InvalidInputError("weights must be finite (no NaN or inf)")
             if np.any(raw < 0):
-                raise ValueError("weights must be non-negative")
-            if not raw.sum() > 0:
-                raise ValueError("weights must have a positive sum")
+                raise InvalidInputError("weights must be non-negative")
+            if not np.any(raw > 0):
+                raise InvalidInputError("weights must have a positive sum")
         self._points = pts
         self._labels = lab
         self._raw_weights = raw
-        self._weights = raw / raw.sum()
+        # Divide by the largest weight first: the sum of the scaled weights is at most n,
+        # so weights near the float64 maximum never overflow the sum (and become zeros).
+        scaled = raw / np.max(raw)
+        self._weights = scaled / math.fsum(scaled.tolist())
         self._integer_weights: np.ndarray | None | bool = False  # False = not computed yet
         for arr in (self._points, self._labels, self._weights, self._raw_weights):
             arr.setflags(write=False)
@@ -184,6 +274,8 @@ class FiniteDistribution:
 def _integerize(raw: np.ndarray) -> np.ndarray | None:
     positive = raw[raw > 0]
     base = float(positive.min())
+    if float(positive.max()) / _MAX_INTEGER_TOTAL >= base:  # ratio >= 2^30 (or overflowing)
+        return None
     ratios = raw / base
     fracs = []
     denom = 1
