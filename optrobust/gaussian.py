@@ -76,6 +76,9 @@ GAUSSIAN_MAX_CONDITION = 1e13
 # the largest variance): below it 1/variance is not representable.
 _MIN_NORMALIZED_VARIANCE = 1e-290
 _EPS = float(np.finfo(float).eps)
+# A budget below this (in units of max |Delta_i| / 2) changes the optimum by less than 1e-140
+# relative (the normalized Mahalanobis norms are below 1e145): it is solved as eps = 0.
+_NEGLIGIBLE_EPS = 1e-290
 # Dimension up to which the slow, robust fallback solvers (BVLS, SLSQP) are tried.
 _FALLBACK_MAX_DIM = 300
 
@@ -147,12 +150,20 @@ def _power_of_two_exponent(m: float) -> int:
     return math.frexp(m)[1]
 
 
+def _norm2(x: np.ndarray) -> float:
+    """Euclidean norm without underflow or overflow of the squares."""
+    big = float(np.max(np.abs(x))) if x.size else 0.0
+    if big == 0.0 or not math.isfinite(big):
+        return big
+    return big * float(np.linalg.norm(x / big))
+
+
 def _norm_p(x: np.ndarray, p: float) -> float:
     """``||x||_p`` of a normalized vector (entries <= 1): exactly rounded sum for l1."""
     if p == 1:
         return math.fsum(np.abs(x).tolist())
     if p == 2:
-        return float(np.linalg.norm(x))
+        return _norm2(x)
     return float(np.max(np.abs(x))) if x.size else 0.0
 
 
@@ -460,15 +471,15 @@ class GaussianModel:
     def _mahalanobis_normalized(self, x: np.ndarray) -> float:
         """``||x||_{Sigma~^{-1}}`` for a vector of moderate size."""
         if self._is_diagonal:
-            return float(np.linalg.norm(x / self._tau))
+            return _norm2(x / self._tau)
         y = linalg.solve_triangular(self._L0, x, lower=True, check_finite=False)
-        return float(np.linalg.norm(y))
+        return _norm2(y)
 
     def _sigma_norm_normalized(self, w: np.ndarray) -> float:
         """``sqrt(w' Sigma~ w)``."""
         if self._is_diagonal:
-            return float(np.linalg.norm(self._tau * w))
-        return float(np.linalg.norm(self._L0.T @ w))
+            return _norm2(self._tau * w)
+        return _norm2(self._L0.T @ w)
 
     def _sigma_norm(self, w: np.ndarray) -> tuple[int, float]:
         """``sqrt(w' Sigma w) = 2^e m`` as ``(e, m)`` for ``max |w_i| <= 1``."""
@@ -605,7 +616,8 @@ class GaussianModel:
             return GaussianRobustSolution(
                 error=0.5, lower_bound=0.5, upper_bound=0.5, shift=z,
                 classifier=self._constant_classifier(), eps=eps, p=p, method="feasible")
-        if eps_n == 0.0:
+        if eps_n <= _NEGLIGIBLE_EPS:
+            # eps <= 1e-290 ||Delta||: the optimum differs from Bayes by < 1e-140 (relative).
             cands = [_Candidate(z=np.zeros(self.d), r=c.copy(), w=self._solve(c), method="bayes")]
         else:
             cands = self._candidates(c, eps_n, p)
@@ -676,7 +688,7 @@ class GaussianModel:
         elif p == 1:
             hold = math.fsum((w * z).tolist() + [-eps_n * float(np.max(np.abs(w)))])
         else:
-            hold = math.fsum((w * z).tolist() + [-eps_n * float(np.linalg.norm(w))])
+            hold = math.fsum((w * z).tolist() + [-eps_n * _norm2(w)])
         num = math.fsum((w * r).tolist()) + hold
         m_up = _ldexp(num / self._sigma_norm_normalized(w), self._ec - self._h)
         lower = float(ndtr(-m_low))
@@ -760,7 +772,7 @@ class GaussianModel:
         else:
             lam, V = self._eigen()
             x = V.T @ c
-        nx = float(np.linalg.norm(x))
+        nx = _norm2(x)
 
         def z_of(mu: float) -> np.ndarray:
             return x / (1.0 + mu * lam)
@@ -768,7 +780,7 @@ class GaussianModel:
         mu = 0.0
         for _ in range(200):
             zc = z_of(mu)
-            nz = float(np.linalg.norm(zc))
+            nz = _norm2(zc)
             psi = 1.0 / nz - 1.0 / eps if mu > 0 else (eps - nx) / (nx * eps)
             u = zc / nz
             dpsi = float(np.sum(lam * u**2 / (1.0 + mu * lam))) / nz
@@ -784,11 +796,11 @@ class GaussianModel:
             raise NumericalError("the l2 secular equation overflowed; eps is too small for "
                                  "this model's scale")
         zc = z_of(mu)
-        nz = float(np.linalg.norm(zc))
+        nz = _norm2(zc)
         if not nz <= eps * (1 + 1e-6):
             # Newton stopped early: bracket the root and refine (||z(mu)|| is decreasing).
             def f(t: float) -> float:
-                return float(np.linalg.norm(z_of(t))) - eps
+                return _norm2(z_of(t)) - eps
 
             hi = max(2.0 * mu, 1.0)
             while f(hi) > 0:
@@ -797,7 +809,7 @@ class GaussianModel:
                     raise NumericalError("the l2 secular equation has no bracket in float64")
             mu = optimize.brentq(f, mu, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=500)
             zc = z_of(mu)
-            nz = float(np.linalg.norm(zc))
+            nz = _norm2(zc)
         if nz > eps:  # Newton approaches the root from below in mu: rescale onto the sphere
             zc = zc * (eps / nz)
         rc = mu * lam * zc
