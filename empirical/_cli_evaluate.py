@@ -181,7 +181,7 @@ def _checklist(args: argparse.Namespace, run_: Any, x: Any, y: Any, eps: float, 
                                        input_shape=tuple(bundle.input_shape),
                                        num_classes=bundle.num_classes,
                                        data=run_.config["data"], device=device)
-        cl = run_checklist(run_.model, x.to(device), y.to(device), eps=eps, norm=norm,
+        cl = run_checklist(run_.model, x.to(device), y.to(device), eps=eps, p=norm,
                            lower=bundle.lower, upper=bundle.upper, steps=args.steps,
                            restarts=args.restarts, seed=args.seed,
                            transfer_source=source, autoattack=args.autoattack or "auto",

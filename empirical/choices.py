@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "ATTACKS",
+    "AUTOATTACK_MODES",
     "COMPARE_METHODS",
     "COMPARE_TASKS",
     "DATA_NAMES",
@@ -34,6 +35,8 @@ NORM_NAMES = ("l0", "l2", "linf")
 PRESETS = ("paper-mnist", "paper-cifar10")
 #: :data:`empirical.evaluate.ATTACKS`
 ATTACKS = ("pgd", "fgsm", "noise", "autoattack")
+#: :data:`empirical.audit.AUTOATTACK_MODES`
+AUTOATTACK_MODES = ("full", "reduced", "torchattacks", "off")
 #: keys of :data:`empirical.compare.TASKS`
 COMPARE_TASKS = ("gaussian-l2", "gaussian-linf", "bernoulli-l0", "bernoulli-linf",
                  "mnist-linf", "mnist-l2", "cifar10-linf")
