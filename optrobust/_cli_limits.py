@@ -13,6 +13,8 @@ from typing import Any
 from optrobust.parsing import (
     CliError,
     add_norm_option,
+    parse_int,
+    parse_int_list,
     parse_number,
     parse_number_list,
 )
@@ -33,20 +35,13 @@ The optimal robust error is taken over all classifiers (continuous domain);
 the feasible eps is the smallest budget at which it reaches 1/2 (chance)."""
 
 
-def _int_list(text: str, name: str) -> list[int]:
-    vals = parse_number_list(text, name=name)
-    if any(not math.isfinite(v) or not float(v).is_integer() for v in vals):
-        raise CliError(f"{name} must be a comma-separated list of integers, got {text!r}")
-    return [int(v) for v in vals]
-
-
 def _one_int(text: str | None, name: str) -> int | None:
+    """An exact integer (``1e9`` is fine, ``9007199254740993`` is not rounded)."""
     if text is None:
         return None
-    vals = _int_list(text, name)
-    if len(vals) != 1:
-        raise CliError(f"{name} must be a single integer, got {text!r}")
-    return vals[0]
+    if "," in text:
+        raise CliError(f"{name} must be a single integer for 'limits' (use 'table' for a grid)")
+    return parse_int(text, name=name)
 
 
 def _num(v: float) -> str:
@@ -133,7 +128,7 @@ def _table_bernoulli(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from optrobust.validation import check_p
 
     p = check_p(args.norm, name="--norm")
-    ks = _int_list(args.k, "--k")
+    ks = parse_int_list(args.k, name="--k")
     ts = parse_number_list(args.t, name="--t")
     tab = feasible_eps_table(ks, ts, p=p, values=args.values)
     text = tab.to_text()
