@@ -678,6 +678,9 @@ def torchattacks_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, 
             width = int(net(x[:1]).shape[1])
         n_classes = width if n_classes is None else check_int(n_classes, name="n_classes",
                                                                 minimum=2)
+        if n_classes < 4:
+            raise InvalidInputError(f"torchattacks' AutoAttack needs at least 4 classes (its "
+                                    f"targeted DLR loss); the model has {n_classes}")
         atk = torchattacks.AutoAttack(net, norm="Linf" if ball.p == math.inf else "L2",
                                       eps=ball.eps, version=version, n_classes=n_classes,
                                       seed=seed)
