@@ -140,3 +140,204 @@ def test_paper_mnist_preset_on_real_mnist(capsys, tmp_path):
     assert c["data"]["name"] == "mnist" and c["preset"] == "paper-mnist"
     row = json.loads(out)["final"]
     assert 0 <= row["test_adv_acc"] <= row["test_clean_acc"] <= 1
+
+
+# ------------------------------------------------------------------ issue 14: first hour
+
+
+def test_evaluate_defaults_follow_the_checkpoint(run_dir, capsys):
+    """No silent l_inf: an l2 run evaluated without --norm/--eps is evaluated at l2, eps 0.5.
+
+    The defaulted call must equal the explicit ``--norm l2 --eps 0.5`` call exactly and
+    differ from an explicit ``--norm linf`` call (so the equality can fail).
+    """
+    ckpt = str(run_dir / "checkpoint.pt")
+    common = ["evaluate", "--checkpoint", ckpt, "--steps", "5", "--device", "cpu", "--json"]
+    code, out, _ = run(capsys, common)
+    assert code == 0
+    d = json.loads(out)
+    assert (d["norm"], d["eps"]) == ("l2", 0.5)
+    assert d["threat_model_source"] == "norm and eps from the checkpoint"
+    code, out, _ = run(capsys, [*common, "--norm", "l2", "--eps", "0.5"])
+    e = json.loads(out)
+    assert e["robust_accuracy"] == d["robust_accuracy"] and e["threat_model_source"] == "as given"
+    code, out, _ = run(capsys, [*common, "--p", "inf", "--eps", "0.5"])  # --p is the alias
+    f = json.loads(out)
+    assert f["norm"] == "linf" and f["robust_accuracy"] < d["robust_accuracy"]
+    code, out, _ = run(capsys, common[:-1])
+    assert "l2, eps=0.5; norm and eps from the checkpoint" in out
+
+
+def test_evaluate_standard_run_needs_eps(capsys, tmp_path):
+    out = tmp_path / "s"
+    assert main(["train", *GAUSS, "--epochs", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "None" not in text and "standard training: no adversarial evaluation" in text
+    one_line_error(capsys, ["evaluate", "--checkpoint", str(out / "checkpoint.pt")],
+                   "--eps is required")
+
+
+def test_bad_checkpoint_files_one_line(tmp_path, capsys):
+    """Empty and text files say what they are, not EOFError / UnpicklingError."""
+    (tmp_path / "empty.pt").write_bytes(b"")
+    (tmp_path / "text.pt").write_text("hello, this is not a checkpoint\n")
+    for name, match in (("empty.pt", "the file is empty"), ("text.pt", "a text file")):
+        one_line_error(capsys, ["evaluate", "--checkpoint", str(tmp_path / name), "--eps",
+                                "0.1"], match)
+        err = capsys.readouterr().err
+        assert "EOFError" not in err and "allow_pickle" not in err
+
+
+def _help(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--help"])
+    assert exc.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_lists_choices_and_defaults(capsys):
+    from empirical import choices
+
+    text = _help(capsys, ["train"])
+    for name in (*choices.MODEL_NAMES, *choices.DATA_NAMES, *choices.METHODS):
+        assert name in text, name
+    for needle in ("default mlp", "default 3, or the preset's", "default linf",
+                   "--norm NORM, --p NORM", "--threads N"):
+        assert needle in text, needle
+    text = _help(capsys, ["evaluate"])
+    assert "default: the norm the run was trained with" in text
+    assert "default: the run's training eps" in text
+    text = _help(capsys, ["landscape"])
+    assert all(k in text for k in choices.LANDSCAPE_KINDS)
+    text = _help(capsys, ["compare"])
+    assert all(t in text for t in (*choices.COMPARE_TASKS, *choices.COMPARE_METHODS))
+    assert "about 35 minutes on one core" in _help(capsys, ["reproduce"])
+
+
+def test_every_option_has_help_text():
+    """``train --help`` had about 30 options without any (issue 14)."""
+    import argparse
+
+    from empirical.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{cmd} {a.option_strings[0]}" for cmd, p in sub.choices.items()
+               for a in p._actions if a.option_strings and not a.help]
+    assert not missing, missing
+
+
+def test_choices_mirror_the_registries():
+    """The torch-free name lists (for --help) equal the registries they stand for."""
+    from empirical import choices, compare, config, data, evaluate, landscape, models, reproduce
+
+    assert choices.DATA_NAMES == data.DATA_NAMES
+    assert choices.MODEL_NAMES == models.MODEL_NAMES
+    assert choices.METHODS == config.METHODS
+    assert choices.NORM_NAMES == tuple(config.NORMS)
+    assert choices.PRESETS == tuple(config.PRESETS)
+    assert choices.ATTACKS == evaluate.ATTACKS
+    assert choices.COMPARE_TASKS == tuple(compare.TASKS)
+    assert choices.COMPARE_METHODS == compare.METHODS
+    assert choices.SETUPS == tuple(reproduce.SETUPS)
+    assert choices.EXPERIMENTS == reproduce.EXPERIMENTS
+    assert choices.LANDSCAPE_KINDS == landscape.KINDS
+    audit = pytest.importorskip("empirical.audit")
+    assert choices.AUTOATTACK_MODES == audit.AUTOATTACK_MODES
+
+
+def test_shown_train_defaults_are_the_real_ones():
+    import dataclasses
+
+    from empirical._cli_train import SHOWN_DEFAULTS
+    from empirical.config import TrainConfig
+    from empirical.data import DataSpec
+
+    real = {f.name: f.default for cls in (TrainConfig, DataSpec)
+            for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+    assert {k: real[k] for k in SHOWN_DEFAULTS} == SHOWN_DEFAULTS
+
+
+def test_threads_option_and_auto_default(run_dir, capsys, monkeypatch):
+    from empirical import _cli_common
+
+    before = torch.get_num_threads()
+    seen = []
+    real = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (seen.append(n), real(n)))
+    code, _, _ = run(capsys, ["evaluate", "--checkpoint", str(run_dir / "checkpoint.pt"),
+                              "--steps", "2", "--threads", "1", "--json"])
+    assert code == 0 and seen[0] == 1 and torch.get_num_threads() == before  # restored
+    one_line_error(capsys, ["evaluate", "--checkpoint", "x", "--threads", "0"], "--threads")
+    # auto: OMP_NUM_THREADS wins; else idle cores (cpus - load), 1..8
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert _cli_common.auto_threads() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(_cli_common.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_cli_common.os, "getloadavg", lambda: (2.3, 2.0, 2.0))
+    assert _cli_common.auto_threads() == 1  # the loaded 2-core machine of issue 14
+    monkeypatch.setattr(_cli_common.os, "sched_getaffinity", lambda pid: set(range(16)),
+                        raising=False)
+    monkeypatch.setattr(_cli_common.os, "getloadavg", lambda: (0.2, 0.1, 0.1))
+    assert _cli_common.auto_threads() == 8
+    monkeypatch.setattr(_cli_common.os, "getloadavg", lambda: (12.5, 9.0, 9.0))
+    assert _cli_common.auto_threads() == 3
+
+
+def test_bugs_surface_instead_of_exit_2(monkeypatch):
+    """Only the library's user errors exit 2; a KeyError/TypeError in a command is a bug."""
+    from empirical import _cli_train
+
+    for exc in (KeyError("x"), TypeError("y")):
+        def boom(args, exc=exc):
+            raise exc
+
+        monkeypatch.setattr(_cli_train, "run", boom)
+        with pytest.raises(type(exc)):
+            main(["train", "--out", "o", "--data", "gaussian"])
+
+
+def test_run_files_follow_the_umask(tmp_path):
+    """Run files were 0600 (mkstemp) beside 0644 PNGs; now both follow the umask."""
+    import os
+
+    from empirical.checkpoint import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.json", "{}")
+        assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "b.json", "{}")
+        assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_download_hint_only_when_not_tried(tmp_path, capsys, monkeypatch):
+    """Offline --download must not suggest --download again; without it, the CLI names it."""
+    from torchvision import datasets
+
+    class Offline:
+        def __init__(self, root, train, download):
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz" if download
+                               else "Dataset not found. You can use download=True")
+
+    monkeypatch.setattr(datasets, "MNIST", Offline)
+    base = ["train", "--data", "mnist", "--data-root", str(tmp_path), "--out",
+            str(tmp_path / "m"), "--device", "cpu", "--quiet"]
+    one_line_error(capsys, base, "--download")
+    assert main([*base, "--download"]) == 2
+    err = capsys.readouterr().err
+    assert "the download failed" in err and err.count("\n") == 1
+    assert "--download" not in err and "download=True" not in err
+
+
+def test_default_data_root_does_not_depend_on_cwd(tmp_path, monkeypatch):
+    from empirical import data
+
+    monkeypatch.delenv("OPTROBUST_DATA_ROOT", raising=False)
+    here = data.default_data_root()
+    monkeypatch.chdir(tmp_path)
+    assert data.default_data_root() == here == MNIST_ROOT
+    monkeypatch.setenv("OPTROBUST_DATA_ROOT", str(tmp_path))
+    assert data.default_data_root() == tmp_path
