@@ -346,6 +346,16 @@ class GaussianModel:
     NumericalError
         Standard deviations whose ratio exceeds about ``1e145`` (not representable).
 
+    Attributes
+    ----------
+    mu_pos, mu_neg, delta, cov : ndarray
+        The means, ``mu_pos - mu_neg`` and the covariance, in the user's units.
+    condition_number : float
+        2-norm condition number of the covariance: exact for a diagonal one; for a full
+        one LAPACK's 1-norm estimate (an upper bound up to the estimator's slack), replaced
+        by the exact eigenvalue ratio when it exceeds ``GAUSSIAN_MAX_CONDITION``.  Solving
+        raises :class:`NumericalError` beyond ``GAUSSIAN_MAX_CONDITION`` (full covariance).
+
     Examples
     --------
     >>> g = GaussianModel([1.0, 0.0], [-1.0, 0.0], sigma=1.0)
@@ -399,7 +409,13 @@ class GaussianModel:
                 self._S0, self._L0 = S0, L0
                 anorm = float(np.max(np.sum(np.abs(S0), axis=0)))
                 rcond, info = lapack.dpocon(L0, anorm, uplo="L")
-                self.condition_number = math.inf if info != 0 or rcond <= 0 else 1.0 / rcond
+                # kappa_2 <= kappa_1 for a symmetric matrix: LAPACK's cheap 1-norm estimate
+                # settles most cases; above the limit, the exact kappa_2 from the eigenvalues.
+                kappa = math.inf if info != 0 or rcond <= 0 else 1.0 / rcond
+                if kappa > GAUSSIAN_MAX_CONDITION:
+                    ev = linalg.eigvalsh(S0, check_finite=False)
+                    kappa = float(ev[-1] / ev[0]) if ev[0] > 0 else math.inf
+                self.condition_number = kappa
                 self._tau = None
         else:
             s = _real_array(sigma, name="sigma")
@@ -772,7 +788,7 @@ class GaussianModel:
         else:
             lam, V = self._eigen()
             x = V.T @ c
-        nx = _norm2(x)
+        nx = _norm2(c)  # ||V'c|| = ||c||: the same rounding as the feasibility test eps < ||c||
 
         def z_of(mu: float) -> np.ndarray:
             return x / (1.0 + mu * lam)
