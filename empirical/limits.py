@@ -192,11 +192,15 @@ def run_limits(*, dataset: str, data_root: str, p: Any, eps_grid: Sequence[Any],
                        unit="img")
         t2 = time.perf_counter()
         for i, row in enumerate(rows):
+            tick = None
             if bar is not None:
-                bar.set_postfix_str(f"eps={row.eps:g}")
+                bar.set_postfix_str(f"eps={row.eps:g}: pruning {x_train.shape[0]} images")
+
+                def tick(k: int, _e: float = row.eps) -> None:
+                    bar.set_postfix_str(f"eps={_e:g}: certifying", refresh=False)
+                    bar.update(k)
             est = held_out_estimate(x_train, y_train, x_test, y_test, eps=row.eps, p=p,
-                                    time_limit=time_limit, box=(0.0, 1.0),
-                                    progress=None if bar is None else bar.update)
+                                    time_limit=time_limit, box=(0.0, 1.0), progress=tick)
             rows[i] = dataclasses.replace(row, held_out=est,
                                           seconds={**row.seconds, "held_out": est.seconds})
             meta["seconds"]["held_out"] = time.perf_counter() - t2
