@@ -46,7 +46,15 @@ _add_common = add_common  # the name the sub-command registrations below use
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``optrobust-empirical`` (imports no torch)."""
-    from empirical import _cli_compare, _cli_evaluate, _cli_landscape, _cli_reproduce, _cli_train
+    from empirical import (
+        _cli_audit,
+        _cli_compare,
+        _cli_evaluate,
+        _cli_landscape,
+        _cli_limits,
+        _cli_reproduce,
+        _cli_train,
+    )
 
     parser = _Parser(prog="optrobust-empirical",
                      description="Adversarial training and robustness evaluation (PyTorch). "
@@ -60,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_compare.register(sub, _add_common)
     _cli_landscape.register(sub, _add_common)
     _cli_reproduce.register(sub, _add_common)
+    _cli_limits.register(sub, _add_common)
+    _cli_audit.register(sub, _add_common)
     return parser
 
 
