@@ -177,6 +177,11 @@ def _read_weights(path: str) -> Any:
     p = Path(path).expanduser()
     if not p.is_file():
         raise CliError(f"--weights: no such file {path!r}")
+    with open(p, "rb") as fh:
+        magic = fh.read(4)
+    if not (magic.startswith(b"PK") or magic.startswith(b"\x80")):  # zip / legacy pickle
+        raise CliError(f"--weights {path}: not a torch file (expected what torch.save "
+                       "writes)")
     try:
         return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:

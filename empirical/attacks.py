@@ -39,8 +39,8 @@ try:  # the public name (issue 12); the private module until it lands
 except ImportError:  # pragma: no cover - depends on the checkout
     from optrobust._validation import check_int
 
-__all__ = ["Normalized", "autoattack", "fgsm", "pgd", "random_noise", "torchattacks_autoattack",
-           "transfer", "untouched", "with_normalization"]
+__all__ = ["Normalized", "autoattack", "fgsm", "input_gradient", "pgd", "random_noise",
+           "torchattacks_autoattack", "transfer", "untouched", "with_normalization"]
 
 
 @contextlib.contextmanager
@@ -140,6 +140,15 @@ def with_normalization(model: nn.Module, normalize: Any) -> nn.Module:
     return Normalized(model, mean, std)
 
 
+def input_gradient(loss: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``d loss / d x``; zero where the loss does not depend on ``x`` through autograd (a
+    model built from comparisons or lookups: its gradient is zero almost everywhere)."""
+    if not loss.requires_grad:
+        return torch.zeros_like(x)
+    (grad,) = torch.autograd.grad(loss, x, allow_unused=True)
+    return torch.zeros_like(x) if grad is None else grad
+
+
 def _check_inputs(x: Any, y: Any) -> None:
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise InvalidTypeError("x and y must be torch tensors; got "
@@ -216,7 +225,7 @@ def _run_pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, *
                 x_adv.detach(), score, success, best_x, best_score, best_success)
         if not need_grad:
             break
-        (grad,) = torch.autograd.grad(sign * losses.sum(), x_adv)
+        grad = input_gradient(sign * losses.sum(), x_adv)
         with torch.no_grad():
             z = ball.step(x_adv.detach(), grad, step_size)
             if ball.p == 0:
@@ -374,7 +383,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float,
     with untouched(net), torch.enable_grad():
         x_req = x.clone().requires_grad_(True)
         loss = F.cross_entropy(net(x_req), y, reduction="sum")
-        (grad,) = torch.autograd.grad(loss, x_req)
+        grad = input_gradient(loss, x_req)
         with torch.no_grad():
             z = ball.step(x, grad, max(ball.eps, 1.0) if ball.p == 0 else ball.eps)
             x_adv = ball.project(z, x, priority=grad * (z - x) if ball.p == 0 else None)

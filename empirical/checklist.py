@@ -187,7 +187,7 @@ def _surface(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, 
     """Per-sample roughness of the loss on a grid (adversarial x random direction), zero-grad
     fraction.  Directions: ``sign(grad)`` / Rademacher (l_inf), unit ``grad`` / Gaussian (l_2)."""
     x = x.detach().clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(F.cross_entropy(model(x), y, reduction="sum"), x)
+    grad = attacks.input_gradient(F.cross_entropy(model(x), y, reduction="sum"), x)
     zero = (grad.reshape(len(x), -1).abs().amax(dim=1) == 0).float()
     gen = torch.Generator().manual_seed(seed)
     rand = torch.randn(x.shape, generator=gen).to(x.device, x.dtype)
