@@ -414,7 +414,7 @@ def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoatt
 
     dev = resolve_device(device, 0)
     loaded = load_run(str(ckpt), device=dev)
-    attacks = strong_attacks(x, eps=eps, norm=task.norm, steps=steps, restarts=restarts,
+    attacks = strong_attacks(x, eps=eps, p=task.norm, steps=steps, restarts=restarts,
                              seed=seed, lower=bundle.lower, upper=bundle.upper,
                              use_autoattack=use_autoattack,
                              autoattack_max_iter=autoattack_max_iter)

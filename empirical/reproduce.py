@@ -334,7 +334,7 @@ def _evaluate_cached(setup: PaperSetup, out: Path, name: str, eps: float, *, dev
     x, y = run.bundle.test.tensors
     t0 = time.perf_counter()
     attacks = {} if eps <= 0 else strong_attacks(
-        x, eps=eps, norm="linf", steps=setup.eval_steps, step_size=setup.eval_step_size,
+        x, eps=eps, p="linf", steps=setup.eval_steps, step_size=setup.eval_step_size,
         restarts=setup.eval_restarts, seed=seed, lower=run.bundle.lower,
         upper=run.bundle.upper, use_autoattack=use_autoattack,
         autoattack_max_iter=setup.autoattack_max_iter)
