@@ -15,8 +15,9 @@ images to float64 pixels in ``[0, 1]`` and, over an eps grid, computes
 
 and writes ``results.json``, ``results.md`` (a markdown table) and ``limits.png`` (error
 against eps: exact points, certified band, held-out curve with its 95% interval, the
-constant classifier's line and ``eps0``) to the output folder.  The files are rewritten
-after every finished phase, so a long run that is stopped keeps what it finished.
+constant classifier's line and ``eps0``) to the output folder: first with the test-sample
+bounds, then again after each held-out estimate (the training sample's conflict graph is
+built once, at the largest eps, :func:`optrobust.finite.pruned_nn.held_out_curve`).
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def run_limits(*, dataset: str, data_root: str, p: Any, eps_grid: Sequence[Any],
     """
     from optrobust.errors import InvalidInputError
     from optrobust.finite.dataset_limits import dataset_limits
-    from optrobust.finite.pruned_nn import held_out_estimate
+    from optrobust.finite.pruned_nn import held_out_curve
     from optrobust.norms import parse_p
 
     if dataset not in LIMITS_DATASETS:
@@ -191,20 +192,22 @@ def run_limits(*, dataset: str, data_root: str, p: Any, eps_grid: Sequence[Any],
             bar = tqdm(total=len(grid) * x_test.shape[0], desc="held-out (certify)",
                        unit="img")
         t2 = time.perf_counter()
-        for i, row in enumerate(rows):
-            tick = None
-            if bar is not None:
-                bar.set_postfix_str(f"eps={row.eps:g}: pruning {x_train.shape[0]} images")
 
-                def tick(k: int, _e: float = row.eps) -> None:
-                    bar.set_postfix_str(f"eps={_e:g}: certifying", refresh=False)
-                    bar.update(k)
-            est = held_out_estimate(x_train, y_train, x_test, y_test, eps=row.eps, p=p,
-                                    time_limit=time_limit, box=(0.0, 1.0), progress=tick)
-            rows[i] = dataclasses.replace(row, held_out=est,
-                                          seconds={**row.seconds, "held_out": est.seconds})
+        def phase(msg: str) -> None:
+            if bar is not None:
+                bar.set_postfix_str(msg.replace("graph", f"conflict graph of "
+                                                f"{x_train.shape[0]} training images"))
+
+        def save(e: float, est: Any) -> None:
+            i = grid.index(e)
+            rows[i] = dataclasses.replace(rows[i], held_out=est,
+                                          seconds={**rows[i].seconds, "held_out": est.seconds})
             meta["seconds"]["held_out"] = time.perf_counter() - t2
             _write(out, rows, meta, plot=True)
+
+        held_out_curve(x_train, y_train, x_test, y_test, eps=grid, p=p, time_limit=time_limit,
+                       box=(0.0, 1.0), progress=None if bar is None else bar.update,
+                       phase=phase, on_result=save)
         if bar is not None:
             bar.close()
     meta["seconds"]["total"] = time.perf_counter() - t0

@@ -20,6 +20,7 @@ against robustness.  The checks, their float64 margins and the soundness proofs 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -30,12 +31,12 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from optrobust.errors import InvalidInputError, InvalidTypeError
-from optrobust.finite.conflict import conflict_graph
+from optrobust.finite.conflict import ConflictGraph, conflict_graph
 from optrobust.finite.distribution import FiniteDistribution
 from optrobust.norms import parse_p
 from optrobust.validation import check_eps, check_finite_array
 
-__all__ = ["HeldOutEstimate", "PrunedNearestNeighbor", "held_out_estimate"]
+__all__ = ["HeldOutEstimate", "PrunedNearestNeighbor", "held_out_curve", "held_out_estimate"]
 
 #: Relative safety margin of every float64 comparison of the certificate (docs/theory.md).
 CERT_RTOL = 1e-9
@@ -152,35 +153,41 @@ def _label_complete(points: np.ndarray, eps: float, p: float) -> bool:
 
 
 def _prune(points: np.ndarray, labels: np.ndarray, eps: float, p: float,
-           time_limit: float | None) -> tuple[np.ndarray, str, str]:
+           time_limit: float | None, graph: ConflictGraph | None = None
+           ) -> tuple[np.ndarray, str, str]:
     """A (maximum-weight, when exact) independent set of the training conflict graph."""
-    dist = FiniteDistribution(points, labels)
     if _label_complete(points, eps, p):
         # Every two points of different labels conflict: an independent set holds one
         # label, and all points of one label are independent; the largest class wins.
         classes, counts = np.unique(labels, return_counts=True)
         return labels == classes[int(np.argmax(counts))], "exact", "label-complete"
-    graph = conflict_graph(dist, eps=eps, p=p, domain="continuous")
-    try:
-        from optrobust.finite.solvers import solve_independent_set
-    except ImportError:  # the time-limited solver is not available: solve exactly
-        solve_independent_set = None
+    dist = FiniteDistribution(points, labels)
+    if graph is None:
+        graph = conflict_graph(dist, eps=eps, p=p, domain="continuous")
+    from optrobust.finite.solvers import solve_independent_set
+
     if graph.n_edges == 0:
         keep, status, solver = np.ones(dist.n, dtype=bool), "exact", "none"
-    elif solve_independent_set is not None:
+    else:
         res = solve_independent_set(graph, time_limit=time_limit,
                                     integer_weights=dist.integer_weights())
         keep, status, solver = np.asarray(res.robust, dtype=bool), str(res.status), res.solver
-    else:
-        from optrobust.finite.solvers import max_weight_independent_set
-
-        keep, solver = max_weight_independent_set(graph, integer_weights=dist.integer_weights())
-        status = "exact"
-    if not graph.is_independent(keep):  # pragma: no cover - the solvers check their sets
+    if not graph.is_independent(keep):  # pragma: no cover - the solver checks its sets
         from optrobust.errors import SolverError
 
         raise SolverError("the pruning solver returned a set that is not independent")
     return keep, status, solver
+
+
+def _edge_lengths(x: np.ndarray, edges: np.ndarray, p: float) -> np.ndarray:
+    """``||x_i - x_j||_p`` for the rows ``(i, j)`` of ``edges``, from coordinate differences."""
+    out = np.empty(edges.shape[0])
+    for s in range(0, edges.shape[0], 8192):
+        e = edges[s:s + 8192]
+        diff = x[e[:, 0]] - x[e[:, 1]]
+        out[s:s + e.shape[0]] = (np.count_nonzero(diff, axis=1) if p == 0
+                                 else np.linalg.norm(diff, ord=p, axis=1))
+    return out
 
 
 class PrunedNearestNeighbor:
@@ -232,6 +239,10 @@ class PrunedNearestNeighbor:
         x = _check_points(points, name="train_points")
         y = _check_labels(labels, x.shape[0], name="train_labels")
         keep, status, solver = _prune(x, y, self.eps, self.p, self.time_limit)
+        return self._keep(x, y, keep, status, solver)
+
+    def _keep(self, x: np.ndarray, y: np.ndarray, keep: np.ndarray, status: str,
+              solver: str) -> PrunedNearestNeighbor:
         self.kept = keep
         self.points = x[keep]
         self.labels = y[keep]
@@ -521,13 +532,18 @@ def held_out_estimate(train_points: Any, train_labels: Any, test_points: Any, te
     >>> est.n_certified, round(est.error, 4)
     (2, 0.3333)
     """
-    from scipy.stats import binomtest
-
     start = time.perf_counter()
     clf = PrunedNearestNeighbor(eps=eps, p=p, time_limit=time_limit)
     xt = _check_points(test_points, name="test_points")
     yt = _check_labels(test_labels, xt.shape[0], name="test_labels")
     clf.fit(train_points, train_labels)
+    return _estimate(clf, xt, yt, box, progress, start)
+
+
+def _estimate(clf: PrunedNearestNeighbor, xt: np.ndarray, yt: np.ndarray, box: Any,
+              progress: Callable[[int], Any] | None, start: float) -> HeldOutEstimate:
+    from scipy.stats import binomtest
+
     if xt.shape[1] != clf.points.shape[1]:
         raise InvalidInputError(f"test_points must have the training points' dimension "
                                 f"{clf.points.shape[1]}, got {xt.shape[1]}")
@@ -540,3 +556,81 @@ def held_out_estimate(train_points: Any, train_labels: Any, test_points: Any, te
         n_certified=m - bad, n_train=clf.n_train, n_kept=int(clf.kept.sum()),
         pruning_status=clf.pruning_status, seconds=time.perf_counter() - start,
     )
+
+
+def held_out_curve(train_points: Any, train_labels: Any, test_points: Any, test_labels: Any,
+                   *, eps: Any, p: Any, time_limit: Any = None, box: Any = None,
+                   progress: Callable[[int], Any] | None = None,
+                   phase: Callable[[str], Any] | None = None,
+                   on_result: Callable[[float, HeldOutEstimate], Any] | None = None
+                   ) -> tuple[HeldOutEstimate, ...]:
+    """:func:`held_out_estimate` over an eps grid, building the training conflict graph once.
+
+    The graph is built at the largest ``eps`` whose graph is not label-complete; at a
+    smaller ``eps`` the pruning graph is its restriction to the pairs with
+    ``||x_i - x_j||_p <= 2 eps (1 + 1e-12)`` (recomputed from coordinate differences), which
+    contains the exact graph at ``eps``: the kept set is independent there, so the kept points
+    stay robust.  The certificates do not depend on the pruning at all (docs/theory.md).
+
+    Parameters
+    ----------
+    eps : sequence of float
+        The grid (sorted, duplicates merged); other parameters as in
+        :func:`held_out_estimate`.
+    phase : callable, optional
+        Called with a short message when a phase starts (``"graph"``, ``"eps=2 prune"``,
+        ``"eps=2 certify"``).
+    on_result : callable, optional
+        Called with ``(eps, estimate)`` as soon as each estimate is finished (e.g. to save
+        partial results of a long run).
+
+    Returns
+    -------
+    tuple of HeldOutEstimate
+        One per grid ``eps``, in increasing ``eps``; ``seconds`` of each row counts its own
+        pruning and certification (the shared graph is charged to the largest eps).
+    """
+    grid = sorted({check_eps(e) for e in (eps if np.ndim(eps) else [eps])})
+    if not grid:
+        raise InvalidInputError("eps must hold at least one budget")
+    p = parse_p(p)
+    time_limit = _check_time_limit(time_limit)
+    x = _check_points(train_points, name="train_points")
+    y = _check_labels(train_labels, x.shape[0], name="train_labels")
+    xt = _check_points(test_points, name="test_points")
+    yt = _check_labels(test_labels, xt.shape[0], name="test_labels")
+    if xt.shape[1] != x.shape[1]:
+        raise InvalidInputError(f"test_points must have the training points' dimension "
+                                f"{x.shape[1]}, got {xt.shape[1]}")
+    _check_box(box)
+    say = phase if callable(phase) else (lambda _m: None)
+    open_grid = [e for e in grid if not _label_complete(x, e, p)]
+    base = lengths = None
+    graph_s = 0.0
+    if open_grid:
+        t0 = time.perf_counter()
+        say(f"graph at eps={open_grid[-1]:g}")
+        base = conflict_graph(FiniteDistribution(x, y), eps=open_grid[-1], p=p)
+        lengths = _edge_lengths(x, base.edges, p)
+        graph_s = time.perf_counter() - t0
+    out = []
+    for e in grid:
+        start = time.perf_counter()
+        say(f"eps={e:g} prune")
+        graph = None
+        if base is not None and e in open_grid:
+            graph = base
+            if e != open_grid[-1]:
+                thr = (2 * math.floor(e) if p == 0 else 2.0 * e * (1.0 + 1e-12))
+                graph = dataclasses.replace(base, edges=base.edges[lengths <= thr], eps=e)
+        keep, status, solver = _prune(x, y, e, p, time_limit, graph)
+        clf = PrunedNearestNeighbor(eps=e, p=p, time_limit=time_limit)._keep(
+            x, y, keep, status, solver)
+        say(f"eps={e:g} certify")
+        est = _estimate(clf, xt, yt, box, progress, start)
+        if e == (open_grid[-1] if open_grid else None):
+            est = dataclasses.replace(est, seconds=est.seconds + graph_s)
+        out.append(est)
+        if on_result is not None:
+            on_result(e, est)
+    return tuple(out)

@@ -13,7 +13,12 @@ from scipy.stats import binomtest
 from optrobust import GaussianModel
 from optrobust.errors import InvalidInputError, InvalidTypeError, OptrobustError
 from optrobust.finite import FiniteDistribution, optimal_robust_error
-from optrobust.finite.pruned_nn import HeldOutEstimate, PrunedNearestNeighbor, held_out_estimate
+from optrobust.finite.pruned_nn import (
+    HeldOutEstimate,
+    PrunedNearestNeighbor,
+    held_out_curve,
+    held_out_estimate,
+)
 
 NORMS = (0, 1, 2, math.inf)
 
@@ -229,3 +234,33 @@ def test_label_complete_shortcut_matches_the_solver(p, eps):
     opt = optimal_robust_error(FiniteDistribution(x, y), eps=eps, p=p)
     assert h.kept.sum() == pytest.approx(40 * (1 - opt.error))
     assert len(set(h.labels.tolist())) == 1
+
+
+@pytest.mark.parametrize("p,grid", [(2, [0.1, 0.4, 0.8, 50.0]), (math.inf, [0.2, 0.5]),
+                                    (1, [0.3, 0.9]), (0, [0, 1, 2])])
+def test_curve_reuses_one_graph_and_matches_single_estimates(p, grid):
+    """held_out_curve builds the training graph once; its restriction to smaller eps is the
+    conflict graph there (oracle: conflict_graph at each eps), so the pruned sizes agree with
+    held_out_estimate's and every estimate stays sound."""
+    from optrobust.finite import conflict_graph
+
+    x, y = _blobs(120, 4, 9)
+    xt, yt = _blobs(50, 4, 10)
+    if p == 0:
+        x, xt = np.round(x), np.round(xt)
+    seen = []
+    curve = held_out_curve(x, y, xt, yt, eps=grid, p=p, phase=seen.append,
+                           on_result=lambda e, est: seen.append(e))
+    assert sum(m.startswith("graph") for m in seen if isinstance(m, str)) <= 1
+    assert [e for e in seen if not isinstance(e, str)] == sorted(grid)
+    big = conflict_graph(FiniteDistribution(x, y), eps=max(grid), p=p)
+    for e, est in zip(grid, curve, strict=True):
+        single = held_out_estimate(x, y, xt, yt, eps=e, p=p)
+        assert est.n_kept == single.n_kept and est.n_test == 50
+        g = conflict_graph(FiniteDistribution(x, y), eps=e, p=p)
+        thr = 2 * math.floor(e) if p == 0 else 2 * e * (1 + 1e-12)
+        diff = x[big.edges[:, 0]] - x[big.edges[:, 1]]
+        length = (np.count_nonzero(diff, axis=1) if p == 0
+                  else np.linalg.norm(diff, ord=p, axis=1))
+        sub = big.edges[length <= thr]
+        assert np.array_equal(sub, g.edges)
