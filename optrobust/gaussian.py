@@ -81,6 +81,11 @@ _EPS = float(np.finfo(float).eps)
 _NEGLIGIBLE_EPS = 1e-290
 # Dimension up to which the slow, robust fallback solvers (BVLS, SLSQP) are tried.
 _FALLBACK_MAX_DIM = 300
+# Active-set iterations with full swaps before the number of swaps is limited.
+_FULL_SWAP_ITERATIONS = 4
+_SWAP_DECAY = 0.5
+# Iterations allowed per warm-started continuation step (a step that needs more is halved).
+_CONTINUATION_ITERATIONS = 8
 
 
 # ---------------------------------------------------------------- validation
@@ -165,6 +170,23 @@ def _norm_p(x: np.ndarray, p: float) -> float:
     if p == 2:
         return _norm2(x)
     return float(np.max(np.abs(x))) if x.size else 0.0
+
+
+def _limited_swaps(it: int, full: int, drop: np.ndarray,
+                   add: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the violators to swap at active-set iteration ``it``.
+
+    All of them for the first ``full`` iterations (primal-dual active set); then only the
+    largest ``total / 2^(it - full + 1)`` violations, at least one, which damps the
+    oscillation of full swaps on ill-conditioned problems.
+    """
+    total = drop.size + add.size
+    if it < full or total <= 1:
+        return np.arange(drop.size), np.arange(add.size)
+    budget = max(1, int(total * _SWAP_DECAY ** (it - full + 1)))
+    mags = np.concatenate([drop, add])
+    top = np.argsort(-mags, kind="stable")[:budget]
+    return top[top < drop.size], top[top >= drop.size] - drop.size
 
 
 # ---------------------------------------------------------------- classifier
@@ -849,7 +871,7 @@ class GaussianModel:
         if z0 is not None:
             s = np.where(np.abs(z0) >= eps * (1 - 1e-9), np.sign(z0), 0.0)
         try:
-            return self._linf_pdas(c, eps, s, 30)[0]
+            return self._linf_pdas(c, eps, s, 30, 30)[0]
         except SolverError:
             pass
         fe = float(np.max(np.abs(c)))
@@ -865,21 +887,21 @@ class GaussianModel:
             t = min(1.0, done + h)
             e = eps if t >= 1.0 else fe - t * (fe - eps)
             try:
-                cand, s_new = step(c, e, s.copy(), 30)
+                cand, s_new = step(c, e, s.copy(), _CONTINUATION_ITERATIONS, _FULL_SWAP_ITERATIONS)
             except SolverError:
                 h /= 2
                 if h < 1.0 / 4096:
                     raise
                 continue
-            s, done, h = s_new, t, min(2 * h, 0.25)
+            s, done, h = s_new, t, min(1.5 * h, 0.25)
         assert cand is not None
         return cand
 
-    def _linf_pdas(self, c: np.ndarray, eps: float, s: np.ndarray,
-                   max_iter: int) -> tuple[_Candidate, np.ndarray]:
+    def _linf_pdas(self, c: np.ndarray, eps: float, s: np.ndarray, max_iter: int,
+                   full_swaps: int) -> tuple[_Candidate, np.ndarray]:
         S, d = self._S0, self.d
         tol = 8 * _EPS
-        for _ in range(max_iter):
+        for it in range(max_iter):
             A = np.flatnonzero(s)
             w = np.zeros(d)
             if A.size:
@@ -900,8 +922,10 @@ class GaussianModel:
                 z = c - r
                 z[A] = eps * s[A]
                 return _Candidate(z=z, r=r, w=w, method="active set"), s
-            s[wrong] = 0.0
-            s[add] = np.sign(g[add])
+            keep_w, keep_a = _limited_swaps(
+                it, full_swaps, np.abs(w[wrong]) * np.diag(S)[wrong], np.abs(g[add]) - eps)
+            s[wrong[keep_w]] = 0.0
+            s[add[keep_a]] = np.sign(g[add[keep_a]])
         raise SolverError("l_inf active set did not converge")
 
     def _l1_active_set(self, c: np.ndarray, eps: float,
@@ -923,17 +947,17 @@ class GaussianModel:
             i = int(np.argmax(np.abs(c)))
             s[i] = np.sign(c[i])
         try:
-            return self._l1_pdas(c, eps, s, 30)[0]
+            return self._l1_pdas(c, eps, s, 30, 30)[0]
         except SolverError:
             pass
         fe = math.fsum(np.abs(c).tolist())
         return self._continuation(self._l1_pdas, c, eps, fe, np.sign(c))
 
-    def _l1_pdas(self, c: np.ndarray, eps: float, s: np.ndarray,
-                 max_iter: int) -> tuple[_Candidate, np.ndarray]:
+    def _l1_pdas(self, c: np.ndarray, eps: float, s: np.ndarray, max_iter: int,
+                 full_swaps: int) -> tuple[_Candidate, np.ndarray]:
         S, d = self._S0, self.d
         tol = 8 * _EPS
-        for _ in range(max_iter):
+        for it in range(max_iter):
             if not np.any(s):
                 raise SolverError("l1 active set emptied")
             J = np.flatnonzero(s)
@@ -966,8 +990,11 @@ class GaussianModel:
                 z = np.zeros(d)
                 z[J] = sJ * np.maximum(sJ * zJ, 0.0)
                 return _Candidate(z=z, r=r, w=w, method="active set"), s
-            s[wrong] = 0.0
-            s[over] = np.sign(w[over])
+            keep_w, keep_o = _limited_swaps(
+                it, full_swaps, -(sJ * zJ)[np.isin(J, wrong)],
+                (np.abs(w[over]) - lam) * np.diag(S)[over])
+            s[wrong[keep_w]] = 0.0
+            s[over[keep_o]] = np.sign(w[over[keep_o]])
         raise SolverError("l1 active set did not converge")
 
     def _diag_l1_guess(self, c: np.ndarray, eps: float) -> np.ndarray:

@@ -307,17 +307,17 @@ def test_fallbacks_and_failure_are_explicit(monkeypatch):
     calls = {"n": 0}
     original = GaussianModel._linf_pdas
 
-    def flaky(self, c, eps, s, max_iter):
+    def flaky(self, c, eps, s, max_iter, full_swaps):
         calls["n"] += 1
         if calls["n"] == 1:
             raise SolverError("forced")
-        return original(self, c, eps, s, max_iter)
+        return original(self, c, eps, s, max_iter, full_swaps)
 
     monkeypatch.setattr(GaussianModel, "_linf_pdas", flaky)
     assert math.isclose(g.robust_error(eps=0.3, p=math.inf), ref, rel_tol=1e-12)
     assert calls["n"] > 2  # continuation steps ran
 
-    def broken(self, c, eps, s, max_iter):
+    def broken(self, c, eps, s, max_iter, full_swaps):
         raise SolverError("forced")
 
     monkeypatch.setattr(GaussianModel, "_linf_pdas", broken)
