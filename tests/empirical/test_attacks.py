@@ -241,8 +241,102 @@ def test_autoattack_adapter():
     LpBall(0.1, math.inf, 0, 1).check(x_aa, x)
     x_pgd = pgd(model, x, y, eps=0.1, p="linf", steps=10, step_size=0.025, lower=0, upper=1,
                 generator=_gen())
-    # The ensemble contains a PGD-type attack, so it should not be much weaker than PGD.
+    # The ensemble contains APGD (a PGD variant), so it should not be much weaker than PGD.
     assert _acc(model, x_aa, y) <= _acc(model, x_pgd, y) + 0.25
     assert _acc(model, x_aa, y) < 1.0
     with pytest.raises(ValueError, match="p must"):
         autoattack(model, x, y, eps=1, p=0)
+
+
+# ------------------------------------------------------------------ safe defaults (issue 11)
+
+def test_default_box_is_the_unit_box(box_mlp):
+    """Without any box argument every attack stays in [0, 1] (before issue 11 the default
+    was no box: 43% of the pixels left [0, 1] at eps 0.3 near the edges)."""
+    model, x, y = box_mlp
+    edge = x.clone()
+    edge[:, :6] = torch.where(edge[:, :6] > 0.5, 1.0, 0.0)  # pixels on the box faces
+    for x_adv in (pgd(model, edge, y, eps=0.3, p="linf", steps=3, step_size=0.1,
+                      generator=_gen()),
+                  fgsm(model, edge, y, eps=0.3),
+                  random_noise(model, edge, y, eps=0.3, samples=3, generator=_gen())):
+        assert float(x_adv.min()) >= 0.0 and float(x_adv.max()) <= 1.0
+    unboxed = pgd(model, edge, y, eps=0.3, p="linf", steps=3, step_size=0.1, box=None,
+                  generator=_gen())
+    assert float(unboxed.min()) < 0.0 or float(unboxed.max()) > 1.0
+    # lower=/upper= (the older spelling) is the same box
+    a = pgd(model, x, y, eps=0.2, p=2, steps=3, step_size=0.1, generator=_gen())
+    b = pgd(model, x, y, eps=0.2, p=2, steps=3, step_size=0.1, lower=0.0, upper=1.0,
+            generator=_gen())
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("call", ["pgd", "fgsm", "noise"])
+def test_eps_on_the_0_255_scale_is_refused(box_mlp, call):
+    model, x, y = box_mlp
+    fns = {"pgd": lambda **kw: pgd(model, x, y, p="linf", steps=1, step_size=1.0, **kw),
+           "fgsm": lambda **kw: fgsm(model, x, y, **kw),
+           "noise": lambda **kw: random_noise(model, x, y, samples=1, **kw)}
+    from optrobust.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="0-255"):
+        fns[call](eps=8)
+    with pytest.raises(InvalidInputError, match="box width"):
+        fns[call](eps=1.0)  # exactly the width: every point of the box is reachable
+    out = fns[call](eps=8, force=True)  # deliberate: accepted, and still in the box
+    assert float(out.min()) >= 0 and float(out.max()) <= 1
+    fns[call](eps=0.99)  # below the width: fine
+
+
+def test_inputs_outside_the_box_and_two_box_spellings_are_refused(box_mlp):
+    model, x, y = box_mlp
+    with pytest.raises(ValueError, match="outside the box"):
+        pgd(model, 255 * x, y, eps=0.1, p="linf", steps=1, step_size=0.1)
+    with pytest.raises(ValueError, match="not both"):
+        fgsm(model, x, y, eps=0.1, box=(0, 2), lower=0.0)
+    with pytest.raises(ValueError, match="lower < upper"):
+        fgsm(model, x, y, eps=0.1, box=(1, 0))
+
+
+def test_normalize_equals_a_model_that_normalizes_itself(box_mlp):
+    """normalize=(mean, std) attacks model((x - mean) / std) in pixel space: the same points
+    as attacking a model with the normalization built in (same seed)."""
+    model, x, y = box_mlp
+    mean, std = 0.3, 0.2
+
+    class Built(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, z):
+            return self.inner((z - mean) / std)
+
+    kw = dict(eps=0.05, p="linf", steps=5, step_size=0.02)
+    a = pgd(Built(), x, y, generator=_gen(3), **kw)
+    b = pgd(model, x, y, normalize=(mean, std), generator=_gen(3), **kw)
+    assert torch.allclose(a, b, atol=1e-6)
+    LpBall(0.05, math.inf, 0, 1).check(b, x)
+    with pytest.raises(ValueError, match="std"):
+        fgsm(model, x, y, eps=0.1, normalize=(0.0, 0.0))
+
+
+def test_torchattacks_adapter_agrees_with_its_contract():
+    """torchattacks' standard AutoAttack (optional): feasible output, no weaker than clean,
+    and refuses what it cannot do (another box, fewer than 4 classes)."""
+    pytest.importorskip("torchattacks")
+    from empirical.attacks import torchattacks_autoattack
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(4 * 8 * 8, 4)).eval()
+    x = torch.rand(6, 1, 8, 8, generator=_gen(20))
+    y = model(x).argmax(1).detach()
+    x_ta = torchattacks_autoattack(model, x, y, eps=0.9)  # everything breaks in APGD-CE
+    LpBall(0.9, math.inf, 0, 1).check(x_ta, x)
+    assert _acc(model, x_ta, y) == 0.0
+    with pytest.raises(ValueError, match=r"box \(0, 1\)"):
+        torchattacks_autoattack(model, 2 * x - 1, y, eps=0.1, box=(-1, 1))
+    small = nn.Sequential(nn.Flatten(), nn.Linear(64, 3))
+    with pytest.raises(ValueError, match="4 classes"):
+        torchattacks_autoattack(small, x, torch.zeros(6, dtype=torch.long), eps=0.1)

@@ -159,3 +159,28 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="p=0"):
         LpBall(1, 0).step(torch.zeros(1, 2), torch.ones(1, 2), 1)
     assert LpBall(2.7, "l0").eps == 2
+
+
+def test_resolve_box_and_eps_scale():
+    """The box of an attack (default (0, 1); None; the lower=/upper= spelling) and the
+    0-255 guard: l_inf eps >= width and l_2 eps >= diameter are refused unless forced."""
+    from empirical.threat import DEFAULT_BOX, check_eps_scale, resolve_box
+
+    assert resolve_box() == DEFAULT_BOX == (0.0, 1.0)
+    assert resolve_box(None) == (None, None)
+    assert resolve_box(lower=None, upper=None) == (None, None)
+    assert resolve_box(lower=-1, upper=1) == (-1.0, 1.0)
+    assert resolve_box((0, 255)) == (0.0, 255.0)
+    for bad in ((1, 0), (0, math.inf), "01", (0, 1, 2)):
+        with pytest.raises(ValueError):
+            resolve_box(bad)
+    check_eps_scale(0.999, math.inf, 0.0, 1.0)
+    check_eps_scale(math.inf, math.inf, 0.0, 1.0)  # the deliberate unbounded attack
+    check_eps_scale(8, math.inf, 0.0, 255.0)  # 8 on the 0-255 scale with a 0-255 box
+    check_eps_scale(8, math.inf, None, None)  # no box: nothing to compare with
+    check_eps_scale(8, math.inf, 0.0, 1.0, force=True)
+    with pytest.raises(ValueError, match="0-255"):
+        check_eps_scale(8, "linf", 0.0, 1.0)
+    check_eps_scale(27.9, 2, 0.0, 1.0, dim=784)  # below sqrt(784) = 28
+    with pytest.raises(ValueError, match="diameter"):
+        check_eps_scale(28.0, 2, 0.0, 1.0, dim=784)
