@@ -650,7 +650,7 @@ class GaussianModel:
         c = self._c
         eps_n = _ldexp(eps, -self._ec)
         if not np.any(c) or eps_n >= _norm_p(c, p):
-            z = self.delta / 2.0 if np.any(c) else np.zeros(self.d)
+            z = _ldexp(c, self._ec)
             return GaussianRobustSolution(
                 error=0.5, lower_bound=0.5, upper_bound=0.5, shift=z,
                 classifier=self._constant_classifier(), eps=eps, p=p, method="feasible")
@@ -660,6 +660,7 @@ class GaussianModel:
         else:
             cands = self._candidates(c, eps_n, p)
         best: tuple[GaussianRobustSolution, float] | None = None
+        self._last_solver_failure = ""
         for cand in cands:
             out = self._certify(cand, eps, eps_n, p)
             if out is None:
@@ -668,7 +669,9 @@ class GaussianModel:
                 return out[0]
             if best is None or out[1] < best[1]:
                 best = out
-        detail = ("no usable candidate" if best is None else
+        failure = getattr(self, "_last_solver_failure", "")
+        detail = (f"no usable candidate: {failure or 'non-finite or infeasible'}"
+                  if best is None else
                   f"relative gap {best[1]:.2e}, upper {best[0].upper_bound:.6g}")
         raise NumericalError(
             f"the Gaussian optimum at eps={eps!r}, p={p} could not be certified to rtol "
@@ -685,8 +688,8 @@ class GaussianModel:
         fast = self._linf_active_set if p == math.inf else self._l1_active_set
         try:
             yield fast(c, eps, None)
-        except SolverError:
-            pass
+        except SolverError as exc:
+            self._last_solver_failure = str(exc)
         if self.d <= _FALLBACK_MAX_DIM:
             z = self._bvls_shift(c, eps) if p == math.inf else self._slsqp_shift(c, eps)
             name = "bvls" if p == math.inf else "slsqp"
