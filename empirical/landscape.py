@@ -35,7 +35,7 @@ from torch import nn
 from empirical.attacks import pgd
 from empirical.checkpoint import load_checkpoint
 from empirical.models import build_model
-from empirical.plotting import pyplot
+from empirical.plotting import pyplot, titled_layout
 from empirical.schedules import derive_seed
 from optrobust.errors import InvalidInputError, InvalidTypeError
 from optrobust.norms import norm_name, parse_p
@@ -418,9 +418,8 @@ def plot_surfaces(surfaces: Mapping[str, np.ndarray], path: str | Path, *, eps: 
         ax.set_zlabel("loss")
         ax.set_zlim(0, zmax * 1.05 if zmax > 0 else 1)
         ax.set_title(name, fontsize=10)
-    fig.suptitle(title or f"Input-space loss surface (axes in [-{extent * eps:.3g}, "
-                 f"{extent * eps:.3g}])")
-    fig.tight_layout()
+    titled_layout(fig, title or f"Input-space loss surface (axes in [-{extent * eps:.3g}, "
+                  f"{extent * eps:.3g}])")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -466,9 +465,8 @@ def plot_maps(x: torch.Tensor, maps: Mapping[str, Mapping[str, torch.Tensor]],
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(title or "Saliency maps and adversarial perturbations "
-                 "(red > 0 > blue, each panel scaled to its own maximum)")
-    fig.tight_layout()
+    titled_layout(fig, title or "Saliency maps and adversarial perturbations "
+                  "(red > 0 > blue, each panel scaled to its own maximum)")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -327,3 +327,27 @@ def test_cli_landscape_extended_run_starts_at_its_init_from(runs, capsys):
     std = load_run(str(runs / "std" / "checkpoint.pt"))
     x, y = (t[:64] for t in std.bundle.train.tensors)
     assert interp["clean_loss"][0] == pytest.approx(_ce(std.model, x, y), rel=1e-6)
+
+
+def test_saliency_figure_title_is_not_cut_off(tmp_path, monkeypatch):
+    """The saliency figure's title ran past the figure's edges with one model (issue 14)."""
+    from matplotlib.figure import Figure
+
+    saved = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig",
+                        lambda self, *a, **k: (saved.append(self), real(self, *a, **k)))
+    x = torch.rand(2, 1, 8, 8)
+    maps = {"runs: adversarial eps=0.3": {"saliency": torch.randn(2, 1, 8, 8),
+                                          "perturbation": torch.randn(2, 1, 8, 8)}}
+    land.plot_maps(x, maps, tmp_path / "s.png", eps=0.3, attack_eps=0.45)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = saved[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    box, title = fig.bbox, fig._suptitle.get_window_extent(renderer)
+    assert box.x0 <= title.x0 and title.x1 <= box.x1 and title.y1 <= box.y1, (title, box)
+    for ax in fig.axes:  # no panel title reaches into the figure title
+        t = ax.title.get_window_extent(renderer)
+        assert not ax.title.get_text() or t.y1 <= title.y0 + 1, (t, title)
+    _png_ok(tmp_path / "s.png")
