@@ -580,10 +580,13 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
     if max_iter is not None:
         max_iter = check_int(max_iter, name="max_iter", minimum=1)
     net = with_normalization(model, normalize)
-    with untouched(net):
+    dev = _model_device(net, x)
+    # ART's classifier moves the model to the *current* CUDA device: make it the model's
+    with untouched(net), (torch.cuda.device(dev) if dev.type == "cuda"
+                          else contextlib.nullcontext()):
         with torch.no_grad():
             n_classes = int(net(x[:1]).shape[1])
-        on_gpu = _model_device(net, x).type == "cuda"
+        on_gpu = dev.type == "cuda"
         clf = PyTorchClassifier(
             model=net, loss=nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]),
             nb_classes=n_classes,
