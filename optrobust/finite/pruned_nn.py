@@ -391,27 +391,34 @@ class PrunedNearestNeighbor:
             pc = self.points[cand]
             reach = np.max(np.maximum(np.abs(lo - pc), np.abs(hi - pc)), axis=1)
             order = np.argsort(reach, kind="stable")
+            split = self._split(other, sq)
             return any(self._certify_linf(x, int(cand[i]), float(reach[i]), other, sq, lo, hi,
-                                          eps) for i in order)
+                                          eps, split) for i in order)
         dist = self._distances(x[None, :], cand)[0]
         i = int(np.argmin(dist))
         return self._certify_triangle(x, float(dist[i]), other, sq, eps)
 
+    @staticmethod
+    def _split(idx: np.ndarray, sq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``idx`` as (its ``_FIRST`` l2-nearest members, the others)."""
+        k = min(_FIRST, idx.size)
+        if k == 0 or k == idx.size:
+            return idx, idx[:0]
+        part = np.argpartition(sq[idx], k - 1)
+        return idx[part[:k]], idx[part[k:]]
+
     def _screened(self, rest: np.ndarray, sq: np.ndarray, exact: Callable[[np.ndarray], bool],
-                  prefilter: Callable[[np.ndarray], np.ndarray] | None = None) -> bool:
+                  prefilter: Callable[[np.ndarray], np.ndarray] | None = None,
+                  split: tuple[np.ndarray, np.ndarray] | None = None) -> bool:
         """``exact`` on all of ``rest``: the l2-nearest first, then ``prefilter``'s survivors.
 
         ``exact(idx)`` says whether every pair in ``idx`` passes; ``prefilter(idx)`` returns
-        the members of ``idx`` that a cheaper sound test could not clear.
+        the members of ``idx`` that a cheaper sound test could not clear; ``split`` is
+        ``_split(rest, sq)`` when already known.
         """
         if rest.size == 0:
             return True
-        k = min(_FIRST, rest.size)
-        if k < rest.size:
-            part = np.argpartition(sq[rest], k - 1)
-            first, rest = rest[part[:k]], rest[part[k:]]
-        else:
-            first, rest = rest, rest[:0]
+        first, rest = self._split(rest, sq) if split is None else split
         if not exact(first):
             return False
         if prefilter is not None and rest.size:
@@ -439,7 +446,8 @@ class PrunedNearestNeighbor:
         return self._screened(rest, sq, exact)
 
     def _certify_linf(self, x: np.ndarray, a: int, reach: float, other: np.ndarray,
-                      sq: np.ndarray, lo: np.ndarray, hi: np.ndarray, eps: float) -> bool:
+                      sq: np.ndarray, lo: np.ndarray, hi: np.ndarray, eps: float,
+                      split: tuple[np.ndarray, np.ndarray]) -> bool:
         pa = self.points[a]
         scale = max(float(np.max(np.abs(x))) + eps, self._absmax)
         tol = CERT_RTOL * scale
@@ -461,7 +469,7 @@ class PrunedNearestNeighbor:
             t_low = np.max(np.maximum(np.maximum(lo[scr] - pb, pb - hi[scr]), 0.0), axis=1)
             return idx[~(t_low > reach + tol)]
 
-        return self._screened(other, sq, exact, prefilter)
+        return self._screened(other, sq, exact, prefilter, split)
 
     @property
     def _absmax(self) -> float:
