@@ -70,9 +70,10 @@ class DatasetLimit:
         deterministic classifiers (equal when exact).  ``upper`` is attained by a
         classifier (the nearest-robust-centre classifier of a verified independent set).
     eps0 : float
-        Half the smallest distance between two test points of different labels; the
-        optimum is 0 exactly for ``eps < eps0`` (continuous domain; for ``p = 0``
-        read ``floor(eps) < eps0``).
+        Half the smallest distance between two test points of different labels, rounded
+        down past float64 rounding (relative ``4 (d + 2) 2^-53``); the optimum is 0 for
+        every ``eps < eps0`` and positive from the true half-distance on (continuous
+        domain; for ``p = 0``, an exact count: read ``floor(eps) < eps0``).
     constant_error : float
         ``1 - (largest class share)``: the constant classifier's robust error, an upper
         bound of the optimum at every ``eps``.
@@ -188,6 +189,17 @@ def min_cross_label_distance(points: Any, labels: Any, *, p: Any,
                 d = np.rint(d * x.shape[1])
             best = min(best, float(d.min()))
     return best
+
+
+def _round_down(dist: float, p: float, d: int) -> float:
+    """A computed distance lowered past its float64 rounding error (relative ``4 (d+2) u``).
+
+    So ``eps0 = _round_down(D) / 2`` is at most the true half-distance and ``R* = 0`` holds
+    for every ``eps < eps0`` (for ``p = 0`` distances are exact counts).
+    """
+    if p == 0 or not math.isfinite(dist):
+        return dist
+    return dist * (1.0 - 4.0 * (d + 2) * 2.0**-53)
 
 
 def _box_diameter(x: np.ndarray, p: float) -> float:
@@ -342,7 +354,8 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
             g = conflict_graph(test, eps=e, p=p, domain=domain)
             row["seconds"]["graph"] = time.perf_counter() - t0
             if eps0 is None and g.n_edges and domain == "continuous":
-                eps0 = float(_pair_distances(test.points, g.edges, p).min()) / 2.0
+                eps0 = _round_down(float(_pair_distances(test.points, g.edges, p).min()),
+                                   p, test.dim) / 2.0
             t1 = time.perf_counter()
             if bar is not None:
                 bar.set_postfix_str(f"eps={e:g} solve ({g.n_edges} conflicts)")
@@ -376,7 +389,8 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
     if bar is not None:
         bar.close()
     if eps0 is None:
-        eps0 = min_cross_label_distance(test.points, test.labels, p=p) / 2.0
+        eps0 = _round_down(min_cross_label_distance(test.points, test.labels, p=p),
+                           p, test.dim) / 2.0
     _tighten(rows, n)
     out = []
     for row in rows:

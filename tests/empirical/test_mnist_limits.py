@@ -1,4 +1,4 @@
-"""Exact optimal robust error of 10-class MNIST subsets (benchmarks/mnist_limits.py).
+"""Certified optimal robust error of 10-class MNIST subsets (benchmarks/mnist_limits.py).
 
 Every test reads MNIST from ``../shared/data`` beside the repository and is skipped when it is
 missing there.
@@ -63,23 +63,28 @@ def test_tiny_multiclass_optimum_matches_brute_force(ml):
     assert seen_positive  # at least one instance between the trivial values
 
 
-@pytest.mark.parametrize("norm,eps", [("l2", 3.0), ("l2", 4.0), ("l2", 5.0)])
-def test_milp_and_maxsat_agree_on_100_images(ml, test100, norm, eps):
-    row = ml.solve_row(test100, norm, eps, check_solver="maxsat")
-    assert row["backend"] == "milp" and row["check_backend"] == "maxsat"
-    assert row["agree"] and row["independent"]
-    assert 0.0 < row["optimal_error"] < row["constant_error"]
+@pytest.mark.parametrize("norm", ["l2", "linf"])
+def test_rows_bracket_the_exact_optimum_on_100_images(ml, test100, norm):
+    # The exact optimum by an independent backend (MaxSAT on the edge encoding) lies in each
+    # row's interval, also when the solver gets no time at all (bounded rows).
+    for tl in (None, 1e-9):
+        rows = ml.run(test100, norm, list(ml.GRIDS[norm]), time_limit=tl, check_max_n=100)
+        assert all(r["check_ok"] for r in rows), rows
+        if tl is None:
+            assert all(r["status"] == "exact" for r in rows)
+    assert all(r["upper"] <= r["constant_error"] for r in rows)
+    if norm == "linf":  # eps 1/2 on [0, 1] pixels: label-complete, the constant classifier
+        assert rows[-1]["upper"] == rows[-1]["lower"] == rows[-1]["constant_error"]
 
 
 def test_linf_half_is_one_minus_max_class_share(ml, test100):
     # Pixels in [0, 1]: every two images are within l_inf distance 1 = 2 eps, so all pairs
     # of different digits conflict and only one digit can be kept: 1 - (max class share).
     counts = np.bincount(test100.labels)
-    row = ml.solve_row(test100, "linf", 0.5, check_solver="maxsat")
-    assert row["label_complete"]
-    assert row["edges"] == (100**2 - int((counts**2).sum())) // 2
-    assert row["optimal_error"] == 1 - counts.max() / 100 == row["constant_error"]
-    assert row["agree"]  # MaxSAT on the edge encoding, no closed form
+    (row,) = ml.run(test100, "linf", [0.5], time_limit=1.0, check_max_n=100)
+    assert row["solver"] == "label-complete" and row["check_ok"]
+    assert row["conflicts"] == (100**2 - int((counts**2).sum())) // 2
+    assert row["lower"] == row["upper"] == 1 - counts.max() / 100 == row["constant_error"]
 
 
 def test_monotone_in_eps_and_nested_graphs(ml, test100):
@@ -93,34 +98,34 @@ def test_monotone_in_eps_and_nested_graphs(ml, test100):
         assert all(a <= b for a, b in zip(edges[:-1], edges[1:], strict=True)), norm
 
 
-def test_critical_eps_is_where_the_optimum_leaves_zero(ml, test100):
+def test_eps0_is_where_the_optimum_leaves_zero(ml, test100):
     # Closed balls: conflicts start exactly at eps0 = (min cross-digit distance) / 2.
     for norm in ("linf", "l2"):
-        eps0 = ml.critical_eps(test100, norm)
         p = ml.P[norm]
-        assert optimal_robust_error(test100, eps=eps0 * (1 - 1e-6), p=p).error == 0.0
-        sol = optimal_robust_error(test100, eps=eps0, p=p)
+        (row,) = ml.run(test100, norm, [0.5 if norm == "l2" else 0.05], time_limit=None)
+        eps0 = row["eps0"]
+        # eps0 is rounded down by a relative 4 (d + 2) 2^-53 < 1e-12: 0 at eps0 itself,
+        # positive just above it.
+        assert optimal_robust_error(test100, eps=eps0, p=p).error == 0.0
+        sol = optimal_robust_error(test100, eps=eps0 * (1 + 1e-11), p=p)
         assert sol.n_conflicts >= 1 and sol.error >= 0.01
-        # The row's closest conflict is the global one as soon as there is a conflict.
-        row = ml.solve_row(test100, norm, eps0)
-        assert row["closest_conflict_eps"] == pytest.approx(eps0, rel=1e-12)
 
 
 def test_script_small_run_writes_json(ml, tmp_path, capsys):
     out = tmp_path / "r.json"
-    rc = ml.main(["--data-root", str(SHARED_DATA), "--sizes", "30", "--splits", "test",
-                  "--norm", "l2", "--eps", "4,5", "--json-out", str(out)])
+    rc = ml.main(["--data-root", str(SHARED_DATA), "--n", "30", "--norm", "l2",
+                  "--eps", "4,5", "--time-limit", "30", "--json-out", str(out)])
     assert rc == 0
-    rows = json.loads(out.read_text())["rows"]
-    assert [(r["n"], r["split"], r["eps"]) for r in rows] == [(30, "test", 4.0),
-                                                               (30, "test", 5.0)]
-    assert all(r["agree"] for r in rows)
-    assert "0 disagreements" in capsys.readouterr().out
+    payload = json.loads(out.read_text())
+    rows = payload["rows"]
+    assert [(r["eps"], r["status"]) for r in rows] == [(4.0, "exact"), (5.0, "exact")]
+    assert all(r["check_ok"] for r in rows) and payload["peak_rss_mb"] > 0
+    assert "0 outside their interval" in capsys.readouterr().out
 
 
 def test_script_rejects_bad_input(ml, tmp_path, capsys):
-    for argv in (["--sizes", "1"], ["--eps", "0.3"], ["--classes", "3"],
-                 ["--norm", "l1"], ["--max-seconds", "0"]):
+    for argv in (["--n", "1"], ["--eps", "0.3"], ["--classes", "3"],
+                 ["--norm", "l1"], ["--time-limit", "0"]):
         with pytest.raises(SystemExit) as exc:
             ml.main(argv)
         assert exc.value.code == 2, argv
