@@ -38,7 +38,8 @@ from empirical.models import build_model
 from empirical.plotting import pyplot, titled_layout
 from empirical.schedules import derive_seed
 from optrobust.errors import InvalidInputError, InvalidTypeError
-from optrobust.norms import norm_name, parse_p
+from optrobust.norms import norm_name
+from optrobust.validation import check_eps, check_int, check_p
 
 __all__ = [
     "KINDS",
@@ -66,25 +67,7 @@ def _threat_p(p: Any, norm: str | None, allowed: tuple[float, ...] = (0, 2, math
         warnings.warn("the keyword norm= is deprecated (removed in the next release); pass p= "
                       "(0, 2, inf or 'l0', 'l2', 'linf')", DeprecationWarning, stacklevel=3)
         p = norm
-    try:
-        return parse_p(p, allowed=allowed, name="p")
-    except InvalidInputError:
-        raise
-    except ValueError as exc:  # parse_p names p and the accepted values
-        raise InvalidInputError(str(exc)) from None
-
-
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_eps(value: Any, name: str = "eps") -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            math.isfinite(value) and value >= 0):
-        raise InvalidInputError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return check_p(p, allowed=allowed, name="p")
 
 
 def initial_state(checkpoint: str) -> dict[str, torch.Tensor]:
@@ -202,17 +185,17 @@ def interpolation_curve(model_a_state: Mapping[str, torch.Tensor],
     """
     p = _threat_p(p, norm)
     if isinstance(alphas, int) and not isinstance(alphas, bool):
-        alpha_list = np.linspace(0.0, 1.0, _check_int(alphas, "alphas", 2)).tolist()
+        alpha_list = np.linspace(0.0, 1.0, check_int(alphas, name="alphas", minimum=2)).tolist()
     else:
         alpha_list = [float(a) for a in alphas]
         if not alpha_list or not all(math.isfinite(a) for a in alpha_list):
             raise InvalidInputError("alphas must be an integer >= 2 or a non-empty list of finite "
                              "numbers")
-    eps_vals = [_check_eps(e, "eps_list") for e in eps_list]
+    eps_vals = [check_eps(e, name="eps_list") for e in eps_list]
     if not eps_vals:
         raise InvalidInputError("eps_list must hold at least one budget")
-    steps = _check_int(steps, "steps", 1)
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    steps = check_int(steps, name="steps", minimum=1)
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
     if len(x) != len(y) or len(x) == 0:
         raise InvalidInputError(f"x and y must be non-empty with equal lengths, got {len(x)}, "
                                 f"{len(y)}")
@@ -277,8 +260,8 @@ def input_loss_surface(model: nn.Module, x: torch.Tensor, y: torch.Tensor | int,
     .. [1] Paper, Section 3.3, Figure 5 (after Tramer et al. 2018).
     """
     p = _threat_p(p, norm, (2, math.inf))
-    eps = _check_eps(eps)
-    grid = _check_int(grid, "grid", 2)
+    eps = check_eps(eps)
+    grid = check_int(grid, name="grid", minimum=2)
     if not (isinstance(extent, int | float) and math.isfinite(extent) and extent > 0):
         raise InvalidInputError(f"extent must be a finite number > 0, got {extent!r}")
     if not isinstance(x, torch.Tensor) or x.dim() == 0:
@@ -345,8 +328,8 @@ def interpretability_maps(models: Mapping[str, nn.Module], x: torch.Tensor, y: t
     .. [1] Paper, Figure 6 (B: saliency at eps = 0.3; C: perturbations of size 0.45).
     """
     p = _threat_p(p, norm)
-    eps, attack_eps = _check_eps(eps), _check_eps(attack_eps, "attack_eps")
-    steps = _check_int(steps, "steps", 1)
+    eps, attack_eps = check_eps(eps), check_eps(attack_eps, name="attack_eps")
+    steps = check_int(steps, name="steps", minimum=1)
     out = {}
     for name, model in models.items():
         def attack(e: float, model: nn.Module = model) -> torch.Tensor:
@@ -571,13 +554,13 @@ def run_landscape(checkpoint: str, out: str | Path, *, eps: Sequence[float],
     if not kinds or set(kinds) - set(KINDS):
         raise InvalidInputError(f"kinds must be a non-empty list of {', '.join(KINDS)}, "
                                 f"got {kinds!r}")
-    eps_t = tuple(_check_eps(e, "eps") for e in eps)
+    eps_t = tuple(check_eps(e, name="eps") for e in eps)
     if not eps_t:
         raise InvalidInputError("eps must list at least one budget >= 0, e.g. (0.3, 0.4)")
     for name, value, low in (("alphas", alphas, 2), ("samples", samples, 1),
                              ("steps", steps, 1), ("grid", grid, 2), ("images", images, 1),
                              ("index", index, 0)):
-        _check_int(value, name, low)
+        check_int(value, name=name, minimum=low)
     if not (isinstance(extent, int | float) and math.isfinite(extent) and extent > 0):
         raise InvalidInputError(f"extent must be a finite number > 0, got {extent!r}")
     run = load_run(checkpoint, device=device)
