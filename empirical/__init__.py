@@ -13,7 +13,14 @@ threat      l_p balls with box bounds
 attacks     PGD, FGSM, random noise, transfer, AutoAttack adapter
 train       standard / adversarial / extended / iterative training, checkpoints, resume, DDP
 evaluate    clean and per-sample worst-case robust accuracy
-cli         ``optrobust-empirical`` (also ``python -m empirical``)
+checklist   the Appendix-C sanity checks of an evaluation
+audit       audit any model against the exact optimum of its test images
+limits      the data set's exact (and held-out) robust-error limits
+compare     learned vs exact optimal robust error over an eps grid
+reproduce   the paper's Figures 1, 2, 7 and Table 1
+landscape   loss landscapes and saliency maps (``run_landscape``)
+errors      MissingFileError, CheckpointError (both ``optrobust.errors.OptrobustError``)
+cli         ``optrobust-empirical`` (also ``python -m empirical``): a frame over ``_cli_*.py``
 """
 
 from __future__ import annotations
