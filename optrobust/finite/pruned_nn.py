@@ -142,14 +142,23 @@ def _label_complete(points: np.ndarray, eps: float, p: float) -> bool:
     """Whether ``2 eps`` (``2 floor(eps)`` for ``l0``) reaches the bounding box's diameter.
 
     Then every two points are within ``2 eps`` (the graph is label-complete) and is never
-    built (``n^2 / 2`` edges).  The diameter is rounded up by a relative ``1e-12``.
+    built (``n^2 / 2`` edges).  Every distance is at most ``||hi - lo||_p`` for the box
+    ``[lo, hi]`` of the points (``|a_k - b_k| <= hi_k - lo_k``); that norm is compared with
+    ``2 eps`` in exact rational arithmetic, so a tie (e.g. l_inf eps = 1/2 on [0, 1] pixels)
+    counts as a conflict, as the closed balls require.
     """
     if p == 0:
         return 2 * math.floor(eps) >= points.shape[1]
-    ptp = np.ptp(points, axis=0)
-    diam = {1: lambda v: float(np.sum(v)), 2: lambda v: float(np.linalg.norm(v)),
-            math.inf: lambda v: float(np.max(v))}[p](ptp)
-    return 2.0 * eps >= diam * (1.0 + 1e-12)
+    from fractions import Fraction
+
+    hi, lo = points.max(axis=0).tolist(), points.min(axis=0).tolist()
+    width = [Fraction(h) - Fraction(v) for h, v in zip(hi, lo, strict=True)]
+    two_eps = 2 * Fraction(eps)
+    if p == math.inf:
+        return max(width) <= two_eps
+    if p == 1:
+        return sum(width) <= two_eps
+    return sum(w * w for w in width) <= two_eps * two_eps
 
 
 def _prune(points: np.ndarray, labels: np.ndarray, eps: float, p: float,

@@ -264,3 +264,16 @@ def test_curve_reuses_one_graph_and_matches_single_estimates(p, grid):
                   else np.linalg.norm(diff, ord=p, axis=1))
         sub = big.edges[length <= thr]
         assert np.array_equal(sub, g.edges)
+
+
+def test_label_complete_tie_is_exact():
+    """Pixels in {0, 1/255, ..., 1}: at l_inf eps = 1/2 the widest coordinate has width
+    exactly 1 = 2 eps, a tie that closed balls count as a conflict (shortcut taken); just
+    below 1/2 it is not taken."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 256, size=(30, 5)) / 255
+    x[0, 0], x[1, 0] = 0.0, 1.0
+    y = np.arange(30) % 2
+    assert PrunedNearestNeighbor(eps=0.5, p=math.inf).fit(x, y).solver == "label-complete"
+    below = PrunedNearestNeighbor(eps=np.nextafter(0.5, 0), p=math.inf).fit(x, y)
+    assert below.solver != "label-complete"
