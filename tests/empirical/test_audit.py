@@ -286,3 +286,24 @@ def test_cli_bad_input_one_line_exit_2(case, needles, bad_files, tmp_path, capsy
         argv += [k] if v is None else [k, v]
     code, _, err = _run(capsys, *argv)
     _one_line_error(code, err, *needles)
+
+
+@needs_mnist
+def test_cli_torchscript_model(weights, tmp_path, capsys):
+    """--model FILE.pt (TorchScript, weights inside) gives the same audit as the factory with
+    the state_dict."""
+    model = UserNet()
+    model.load_state_dict(torch.load(weights, weights_only=True))
+    model.eval()
+    script = tmp_path / "usernet_script.pt"
+    torch.jit.save(torch.jit.trace(model, torch.rand(2, 1, 28, 28)), str(script))
+    common = ["--dataset", "mnist", "--data-root", str(DATA_ROOT), "--eps", "0.05",
+              "--n", "12", "--autoattack", "off", "--no-checklist", "--steps", "3",
+              "--restarts", "1", "--device", "cpu", "--quiet", "--json"]
+    code_a, out_a, err_a = _run(capsys, "--model", str(script), "--out", str(tmp_path / "a"),
+                                *common)
+    code_b, out_b, err_b = _run(capsys, "--model", f"{__file__}:UserNet", "--weights",
+                                str(weights), "--out", str(tmp_path / "b"), *common)
+    assert code_a == 0 and code_b == 0, err_a + err_b
+    a, b = json.loads(out_a)["rows"][0], json.loads(out_b)["rows"][0]
+    assert a["per_sample"] == b["per_sample"]
