@@ -36,7 +36,7 @@ def register(sub: Any, add_common: Any) -> None:
                     "adversarial pruning + 1-NN fitted on the training sample (a held-out "
                     "estimate, 95%% Clopper-Pearson interval); together they bracket the "
                     "population limit.")
-    p.add_argument("--dataset", choices=("mnist", "cifar10"), required=True)
+    p.add_argument("--dataset", choices=("mnist", "cifar10"), required=True, help="data set")
     p.add_argument("--data-root", default="../shared/data",
                    help="folder in torchvision's layout: MNIST/raw/ or cifar-10-batches-py/ "
                         "(default ../shared/data)")

@@ -12,6 +12,8 @@ evaluate    :mod:`empirical._cli_evaluate`   clean/robust accuracy, Appendix-C c
 compare     :mod:`empirical._cli_compare`    learned vs exact optimal robust error
 landscape   :mod:`empirical._cli_landscape`  loss landscapes and saliency maps
 reproduce   :mod:`empirical._cli_reproduce`  the paper's Figures 1, 2, 7 and Table 1
+limits      :mod:`empirical._cli_limits`     exact robust-error limits of a data set
+audit       :mod:`empirical._cli_audit`      audit any model against the exact optimum
 =========== ================================ ==========================================
 
 ``--help`` and every argument error are answered without importing torch.  User errors
