@@ -262,32 +262,60 @@ def train(
         dist_utils.teardown(ctx)
 
 
-def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
-    from empirical.attacks import pgd
+@dataclass
+class _Run:
+    """The mutable state of one training run inside :func:`train` (built by :func:`_setup`)."""
 
-    ckpt_path, best_path = out / "checkpoint.pt", out / "best.pt"
-    metrics_path = out / "metrics.jsonl"
-    state = None
-    if resume:
-        if not out.is_dir():
-            raise FileNotFoundError(f"--resume: run directory {out} does not exist")
-        if ckpt_path.is_file():
-            state = load_checkpoint(ckpt_path)
-            stored = dict(state["config"])
-            current = cfg.to_dict()
-            grow_ok = cfg.method != "iterative" or cfg.eps_increment is not None
-            if grow_ok and cfg.epochs >= state["epoch"]:
-                stored["epochs"] = current["epochs"]
-            diff = _config_mismatch(stored, current)
-            if diff:
-                raise ValueError(
-                    f"--resume: config differs from the stored run in {', '.join(diff)}"
-                )
-    elif ckpt_path.exists():
-        raise ValueError(f"out_dir {out} already holds a run; pass --resume or another --out")
+    cfg: TrainConfig
+    out: Path
+    ctx: Any
+    model: nn.Module
+    net: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    num_classes: int
+    input_shape: list[int]
+    bounds: tuple[float | None, float | None]
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    history: list[dict[str, Any]]
+    best: dict[str, Any] | None
+    stopped: dict[str, Any] | None
+    start_epoch: int
 
+    @property
+    def ckpt_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+
+def _resume_state(cfg: TrainConfig, out: Path, resume: bool) -> dict[str, Any] | None:
+    """The checkpoint to continue from (checked against ``cfg``), or ``None`` for a new run."""
+    ckpt_path = out / "checkpoint.pt"
+    if not resume:
+        if ckpt_path.exists():
+            raise ValueError(f"out_dir {out} already holds a run; pass --resume or another --out")
+        return None
+    if not out.is_dir():
+        raise FileNotFoundError(f"--resume: run directory {out} does not exist")
+    if not ckpt_path.is_file():
+        return None
+    state = load_checkpoint(ckpt_path)
+    stored = dict(state["config"])
+    current = cfg.to_dict()
+    grow_ok = cfg.method != "iterative" or cfg.eps_increment is not None
+    if grow_ok and cfg.epochs >= state["epoch"]:
+        stored["epochs"] = current["epochs"]
+    diff = _config_mismatch(stored, current)
+    if diff:
+        raise ValueError(f"--resume: config differs from the stored run in {', '.join(diff)}")
+    return state
+
+
+def _setup(cfg: TrainConfig, out: Path, state: dict[str, Any] | None, ctx: Any) -> _Run:
+    """Data, model (seeded init, ``init_from`` or the checkpoint), optimizer and scheduler."""
     bundle = build_data(cfg.data)
-    bounds = (bundle.lower, bundle.upper)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(cfg.seed, "init"))
         model = build_model(cfg.model, input_shape=tuple(bundle.input_shape),
@@ -299,8 +327,7 @@ def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
         optimizer, milestones=list(cfg.lr_milestones), gamma=cfg.lr_gamma
     )
     history: list[dict[str, Any]] = []
-    best: dict[str, Any] | None = None
-    stopped = None
+    best = stopped = None
     start_epoch = 1
     if state is not None:
         model.load_state_dict(state["model"])
@@ -313,163 +340,242 @@ def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
     model.to(ctx.device)
     if ctx.device.type != "cpu":  # optimizer state follows the parameters
         optimizer.load_state_dict(optimizer.state_dict())
-
-    if ctx.rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "config.json", cfg.to_dict())
-        write_jsonl(metrics_path, history)
-    dist_utils.barrier(ctx)
-
-    net = dist_utils.wrap(model, ctx)
-    schedule = cfg.schedule()
     x_train, y_train = bundle.train.tensors
     x_test, y_test = bundle.test.tensors
     if cfg.eval_size is not None:
         x_test, y_test = x_test[: cfg.eval_size], y_test[: cfg.eval_size]
-    x_test, y_test = x_test[ctx.rank :: ctx.world], y_test[ctx.rank :: ctx.world]
-    if cfg.batch_size % ctx.world:
-        raise ValueError(f"batch_size ({cfg.batch_size}) must be divisible by the number of "
-                         f"processes ({ctx.world})")
+    return _Run(cfg=cfg, out=out, ctx=ctx, model=model, net=dist_utils.wrap(model, ctx),
+                optimizer=optimizer, scheduler=scheduler, num_classes=bundle.num_classes,
+                input_shape=list(bundle.input_shape), bounds=(bundle.lower, bundle.upper),
+                x_train=x_train, y_train=y_train, x_test=x_test[ctx.rank :: ctx.world],
+                y_test=y_test[ctx.rank :: ctx.world], history=history, best=best,
+                stopped=stopped, start_epoch=start_epoch)
+
+
+def _batch_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, eps: float, adv_train: bool,
+                pgd_settings: tuple[int, float], attack_gen: torch.Generator
+                ) -> tuple[torch.Tensor, float, int]:
+    """One optimizer step: PGD (if ``adv_train``), a clean forward for the training accuracy,
+    the loss of equation (1) on the (adversarial) batch.  Returns ``(loss, clean_loss,
+    correct)``; the loss is checked for divergence by the caller *before* the update, so it
+    is returned with the step not yet taken (see :func:`_train_epoch`)."""
+    from empirical.attacks import pgd
+
+    model, net, cfg = run.model, run.net, run.cfg
+    if adv_train:
+        steps, step = pgd_settings
+        xa = pgd(model, xb, yb, eps=eps, p=cfg.p, steps=steps, step_size=step,
+                 random_start=cfg.random_start, lower=run.bounds[0], upper=run.bounds[1],
+                 generator=attack_gen)
+        model.eval()
+        with torch.no_grad():
+            clean_logits = model(xb)
+        model.train()
+        logits = net(xa)
+        loss = F.cross_entropy(logits, yb)
+        clean_loss = F.cross_entropy(clean_logits, yb).item()
+        correct = int((clean_logits.argmax(1) == yb).sum())
+    else:
+        logits = net(xb)
+        loss = F.cross_entropy(logits, yb)
+        clean_loss = loss.item()
+        correct = int((logits.argmax(1) == yb).sum())
+    return loss, clean_loss, correct
+
+
+def _train_epoch(run: _Run, epoch: int, eps: float, show: bool) -> torch.Tensor:
+    """One pass over the (sharded) training set; returns the summed ``(clean loss,
+    adversarial loss, correct, n, 0)`` of this rank, weighted by batch size.
+
+    Every random choice comes from generators seeded by ``(seed, stream, epoch, rank)``
+    (:func:`empirical.schedules.derive_seed`), so the epoch does not depend on the ones
+    before it having run in the same process (resume repeats it exactly on CPU).
+
+    Raises
+    ------
+    DivergenceError
+        A non-finite loss on any rank, before the step that would spread it.
+    """
+    cfg, ctx = run.cfg, run.ctx
+    adv_train = cfg.method != "standard" and eps > 0
+    torch.manual_seed(derive_seed(cfg.seed, "global", epoch, ctx.rank))  # dropout etc.
+    order = torch.randperm(len(run.x_train), generator=_generator(
+        derive_seed(cfg.seed, "order", epoch), torch.device("cpu")))
+    order = dist_utils.shard(order, ctx)
+    attack_gen = _generator(derive_seed(cfg.seed, "attack", epoch, ctx.rank), ctx.device)
+    aug_gen = _generator(derive_seed(cfg.seed, "augment", epoch, ctx.rank), torch.device("cpu"))
+    settings = cfg.pgd_settings(eps) if adv_train else (0, 0.0)
+    sums = torch.zeros(5, dtype=torch.float64)  # clean loss, adv loss, correct, n, bad
     local_bs = cfg.batch_size // ctx.world
-    show = not quiet and ctx.rank == 0
-    done_now = 0
-    last_epoch = start_epoch - 1
-    for epoch in range(start_epoch, cfg.epochs + 1):
-        if stopped is not None or (stop_after is not None and done_now >= stop_after):
-            break
-        t0 = time.perf_counter()
-        eps = schedule.eps_at(epoch)
-        adv_train = cfg.method != "standard" and eps > 0
-        lr = float(optimizer.param_groups[0]["lr"])
-        torch.manual_seed(derive_seed(cfg.seed, "global", epoch, ctx.rank))  # dropout etc.
-        order = torch.randperm(len(x_train), generator=_generator(
-            derive_seed(cfg.seed, "order", epoch), torch.device("cpu")))
-        order = dist_utils.shard(order, ctx)
-        attack_gen = _generator(derive_seed(cfg.seed, "attack", epoch, ctx.rank), ctx.device)
-        aug_gen = _generator(derive_seed(cfg.seed, "augment", epoch, ctx.rank),
-                             torch.device("cpu"))
-        steps, step = cfg.pgd_settings(eps) if adv_train else (0, 0.0)
-        sums = torch.zeros(5, dtype=torch.float64)  # clean loss, adv loss, correct, n, bad
-        batches = range(0, len(order), local_bs)
-        bar = _progress(len(batches), f"epoch {epoch}/{cfg.epochs} eps={eps:.4g}", show)
-        net.train()
+    batches = range(0, len(order), local_bs)
+    bar = _progress(len(batches), f"epoch {epoch}/{cfg.epochs} eps={eps:.4g}", show)
+    run.net.train()
+    try:
         for start in batches:
             idx = order[start : start + local_bs]
-            xb, yb = x_train[idx], y_train[idx]
+            xb, yb = run.x_train[idx], run.y_train[idx]
             if cfg.augment:
                 xb = _augment(xb, aug_gen)
-            xb, yb = xb.to(ctx.device, non_blocking=True), yb.to(ctx.device, non_blocking=True)
-            if adv_train:
-                xa = pgd(model, xb, yb, eps=eps, p=cfg.p, steps=steps, step_size=step,
-                         random_start=cfg.random_start, lower=bounds[0], upper=bounds[1],
-                         generator=attack_gen)
-                model.eval()
-                with torch.no_grad():
-                    clean_logits = model(xb)
-                model.train()
-                logits = net(xa)
-                loss = F.cross_entropy(logits, yb)
-                clean_loss = F.cross_entropy(clean_logits, yb).item()
-                correct = int((clean_logits.argmax(1) == yb).sum())
-            else:
-                logits = net(xb)
-                loss = F.cross_entropy(logits, yb)
-                clean_loss = loss.item()
-                correct = int((logits.argmax(1) == yb).sum())
-            bad = torch.tensor(0.0 if math.isfinite(loss.item()) else 1.0)
+            xb = xb.to(ctx.device, non_blocking=True)
+            yb = yb.to(ctx.device, non_blocking=True)
+            loss, clean_loss, correct = _batch_step(run, xb, yb, eps, adv_train, settings,
+                                                    attack_gen)
+            loss_value = loss.item()
+            bad = torch.tensor(0.0 if math.isfinite(loss_value) else 1.0)
             dist_utils.all_reduce_sum(bad, ctx)
             if bad.item() > 0:
-                bar.close()
                 where = f" on rank {ctx.rank}" if ctx.world > 1 else ""
                 raise DivergenceError(
-                    f"training loss became non-finite ({loss.item()}{where}) at epoch {epoch} "
-                    f"(eps={eps:.4g}); {ckpt_path} keeps epoch {epoch - 1}"
+                    f"training loss became non-finite ({loss_value}{where}) at epoch {epoch} "
+                    f"(eps={eps:.4g}); {run.ckpt_path} keeps epoch {epoch - 1}"
                 )
-            optimizer.zero_grad(set_to_none=True)
+            run.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
+            run.optimizer.step()
             nb = len(yb)
             sums += torch.tensor([clean_loss * nb, loss.item() * nb, correct, nb, 0.0],
                                  dtype=torch.float64)
             bar.update(1)
+    finally:
         bar.close()
-        scheduler.step()
-        dist_utils.all_reduce_sum(sums, ctx)
-        eval_gen = _generator(derive_seed(cfg.seed, "eval", epoch, ctx.rank), ctx.device)
-        eval_eps = eps if eps > 0 else cfg.eps
-        c_clean, c_adv, n_test = _evaluate_epoch(cfg, model, x_test, y_test, eval_eps, bounds,
-                                                 ctx.device, eval_gen)
-        ev = torch.tensor([c_clean, c_adv or 0, n_test], dtype=torch.float64)
-        dist_utils.all_reduce_sum(ev, ctx)
-        n = float(sums[3])
-        row = {
-            "epoch": epoch,
-            "eps": eps,
-            "lr": lr,
-            "train_loss": float(sums[0]) / n,
-            "train_adv_loss": float(sums[1]) / n if adv_train else None,
-            "train_acc": float(sums[2]) / n,
-            "test_clean_acc": float(ev[0] / ev[2]) if ev[2] > 0 else None,
-            "test_adv_acc": float(ev[1] / ev[2]) if (c_adv is not None and ev[2] > 0) else None,
-            "seconds": time.perf_counter() - t0,
-        }
-        history.append(row)
+    return sums
+
+
+def _epoch_row(run: _Run, epoch: int, eps: float, sums: torch.Tensor, t0: float,
+               lr: float) -> tuple[dict[str, Any], float]:
+    """The ``metrics.jsonl`` row of an epoch (training sums + the per-epoch evaluation) and
+    the seconds that evaluation took.
+
+    The evaluation runs at the epoch's eps, or at ``cfg.eps`` when that is 0 -- so epoch 1
+    of IAT (eps 0, cheap standard training) evaluates at the *target* budget with that
+    budget's PGD steps, and on a small training set with the whole test set that epoch is
+    several times longer than the next ones (issue 14's "first epoch 5x slower").
+    """
+    cfg, ctx = run.cfg, run.ctx
+    adv_train = cfg.method != "standard" and eps > 0
+    dist_utils.all_reduce_sum(sums, ctx)
+    t_eval = time.perf_counter()
+    eval_gen = _generator(derive_seed(cfg.seed, "eval", epoch, ctx.rank), ctx.device)
+    eval_eps = eps if eps > 0 else cfg.eps
+    c_clean, c_adv, n_test = _evaluate_epoch(cfg, run.model, run.x_test, run.y_test, eval_eps,
+                                             run.bounds, ctx.device, eval_gen)
+    ev = torch.tensor([c_clean, c_adv or 0, n_test], dtype=torch.float64)
+    dist_utils.all_reduce_sum(ev, ctx)
+    eval_seconds = time.perf_counter() - t_eval
+    n = float(sums[3])
+    row = {
+        "epoch": epoch,
+        "eps": eps,
+        "lr": lr,
+        "train_loss": float(sums[0]) / n,
+        "train_adv_loss": float(sums[1]) / n if adv_train else None,
+        "train_acc": float(sums[2]) / n,
+        "test_clean_acc": float(ev[0] / ev[2]) if ev[2] > 0 else None,
+        "test_adv_acc": float(ev[1] / ev[2]) if (c_adv is not None and ev[2] > 0) else None,
+        "seconds": time.perf_counter() - t0,
+    }
+    return row, eval_seconds
+
+
+def _stop_on_rise(run: _Run, epoch: int, eps: float, show: bool) -> bool:
+    """IAT's stop rule: at a sudden rise, roll the checkpoint back to the epoch before."""
+    cfg, history = run.cfg, run.history
+    rise = (cfg.stop_on_rise is not None and len(history) >= 2
+            and detect_rise([r["train_loss"] if r["train_adv_loss"] is None
+                             else r["train_adv_loss"] for r in history], cfg.stop_on_rise))
+    if not rise:
+        return False
+    prev = history[-2]
+    run.stopped = {"epoch": epoch, "eps": eps, "final_epoch": prev["epoch"],
+                   "final_eps": prev["eps"]}
+    if run.ctx.rank == 0:
+        rolled = load_checkpoint(run.ckpt_path)
+        rolled["metrics"] = history
+        rolled["stopped"] = run.stopped
+        atomic_torch_save(rolled, run.ckpt_path)
+        write_jsonl(run.out / "metrics.jsonl", history)
+        run.model.load_state_dict(rolled["model"])
+    if show:
+        print(f"epoch {epoch}: training adversarial loss rose by more than "
+              f"x{cfg.stop_on_rise}; stopped, keeping epoch {prev['epoch']} "
+              f"(eps={prev['eps']:.4g})", file=sys.stderr)
+    dist_utils.barrier(run.ctx)
+    return True
+
+
+def _save_epoch(run: _Run, epoch: int, eps: float, row: dict[str, Any]) -> None:
+    """Track the best epoch (largest eps, then robust accuracy) and write the checkpoint,
+    ``best.pt`` when improved, and ``metrics.jsonl`` (rank 0)."""
+    metric = row["test_adv_acc"] if row["test_adv_acc"] is not None else row["test_clean_acc"]
+    key = [eps, metric if metric is not None else -1.0]
+    improved = run.best is None or key > run.best["key"]
+    if improved:
+        run.best = {"epoch": epoch, "key": key}
+    if run.ctx.rank != 0:
+        return
+    ckpt = {
+        "format": CHECKPOINT_FORMAT,
+        "config": run.cfg.to_dict(),
+        "epoch": epoch,
+        "model": run.model.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "scheduler": run.scheduler.state_dict(),
+        "rng": get_rng_state(),
+        "metrics": run.history,
+        "best": run.best,
+        "stopped": None,
+        "num_classes": run.num_classes,
+        "input_shape": run.input_shape,
+    }
+    atomic_torch_save(ckpt, run.ckpt_path)
+    if improved:
+        atomic_torch_save(ckpt, run.out / "best.pt")
+    write_jsonl(run.out / "metrics.jsonl", run.history)
+
+
+def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
+    """The body of :func:`train` inside its device/RNG context: resume check, set-up, then
+    per epoch :func:`_train_epoch`, :func:`_epoch_row`, the IAT stop rule and the save."""
+    state = _resume_state(cfg, out, resume)
+    run = _setup(cfg, out, state, ctx)
+    if ctx.rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "config.json", cfg.to_dict())
+        write_jsonl(out / "metrics.jsonl", run.history)
+    dist_utils.barrier(ctx)
+    if cfg.batch_size % ctx.world:
+        raise ValueError(f"batch_size ({cfg.batch_size}) must be divisible by the number of "
+                         f"processes ({ctx.world})")
+    schedule = cfg.schedule()
+    show = not quiet and ctx.rank == 0
+    done_now = 0
+    last_epoch = run.start_epoch - 1
+    for epoch in range(run.start_epoch, cfg.epochs + 1):
+        if run.stopped is not None or (stop_after is not None and done_now >= stop_after):
+            break
+        t0 = time.perf_counter()
+        eps = schedule.eps_at(epoch)
+        lr = float(run.optimizer.param_groups[0]["lr"])
+        sums = _train_epoch(run, epoch, eps, show)
+        run.scheduler.step()
+        row, eval_seconds = _epoch_row(run, epoch, eps, sums, t0, lr)
+        run.history.append(row)
         done_now += 1
         last_epoch = epoch
-        rise = (cfg.stop_on_rise is not None and len(history) >= 2
-                and detect_rise([r["train_loss"] if r["train_adv_loss"] is None
-                                 else r["train_adv_loss"] for r in history], cfg.stop_on_rise))
-        if rise:
-            prev = history[-2]
-            stopped = {"epoch": epoch, "eps": eps, "final_epoch": prev["epoch"],
-                       "final_eps": prev["eps"]}
-            if ctx.rank == 0:
-                rolled = load_checkpoint(ckpt_path)
-                rolled["metrics"] = history
-                rolled["stopped"] = stopped
-                atomic_torch_save(rolled, ckpt_path)
-                write_jsonl(metrics_path, history)
-                model.load_state_dict(rolled["model"])
-            if show:
-                print(f"epoch {epoch}: training adversarial loss rose by more than "
-                      f"x{cfg.stop_on_rise}; stopped, keeping epoch {prev['epoch']} "
-                      f"(eps={prev['eps']:.4g})", file=sys.stderr)
-            dist_utils.barrier(ctx)
+        if _stop_on_rise(run, epoch, eps, show):
             break
-        metric = row["test_adv_acc"] if row["test_adv_acc"] is not None else row["test_clean_acc"]
-        key = [eps, metric if metric is not None else -1.0]
-        improved = best is None or key > best["key"]
-        if improved:
-            best = {"epoch": epoch, "key": key}
-        if ctx.rank == 0:
-            ckpt = {
-                "format": CHECKPOINT_FORMAT,
-                "config": cfg.to_dict(),
-                "epoch": epoch,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rng": get_rng_state(),
-                "metrics": history,
-                "best": best,
-                "stopped": None,
-                "num_classes": bundle.num_classes,
-                "input_shape": list(bundle.input_shape),
-            }
-            atomic_torch_save(ckpt, ckpt_path)
-            if improved:
-                atomic_torch_save(ckpt, best_path)
-            write_jsonl(metrics_path, history)
+        _save_epoch(run, epoch, eps, row)
         if show:
-            print(_format_row(row), file=sys.stderr)
+            print(_format_row(row, eval_seconds), file=sys.stderr)
         dist_utils.barrier(ctx)
+    model = run.model
     final_model = model.cpu() if ctx.device.type != "cpu" else model
     return TrainResult(
         out_dir=str(out),
-        epochs_completed=last_epoch if stopped is None else stopped["final_epoch"],
-        metrics=tuple(history),
-        best_epoch=best["epoch"] if best else None,
-        stopped=stopped,
+        epochs_completed=last_epoch if run.stopped is None else run.stopped["final_epoch"],
+        metrics=tuple(run.history),
+        best_epoch=run.best["epoch"] if run.best else None,
+        stopped=run.stopped,
         model=final_model,
     )
 
@@ -492,14 +598,16 @@ def train_or_reuse(config: TrainConfig, out_dir: str | os.PathLike[str], *,
     return ckpt
 
 
-def _format_row(row: Mapping[str, Any]) -> str:
+def _format_row(row: Mapping[str, Any], eval_seconds: float | None = None) -> str:
     def f(v: Any) -> str:
         return "-" if v is None else f"{v:.4f}"
 
+    took = f"{row['seconds']:.1f}s" + ("" if eval_seconds is None
+                                        else f", of which evaluation {eval_seconds:.1f}s")
     return (f"epoch {row['epoch']}: eps={row['eps']:.4g} loss={f(row['train_loss'])} "
             f"adv_loss={f(row['train_adv_loss'])} train_acc={f(row['train_acc'])} "
             f"test_clean={f(row['test_clean_acc'])} test_adv={f(row['test_adv_acc'])} "
-            f"({row['seconds']:.1f}s)")
+            f"({took})")
 
 
 class _NoBar:
