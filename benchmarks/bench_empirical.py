@@ -7,11 +7,21 @@
 2. One adversarial-training epoch on 10k MNIST images with the small CNN (paper's PGD:
    l_inf eps 0.3, step 0.05, 2.5 * eps / step = 15 steps, random start), through
    :func:`empirical.train.train`.
+3. ``--epoch-ratio``: the same epoch (``--epoch-size`` images) through
+   :func:`empirical.train.train` against a minimal hand-written loop doing the same work
+   with its *own* PGD (:func:`plain_pgd`, not the library's): same model initialization,
+   batch order, Adam, a clean forward per batch for the training accuracy.  Paired and
+   interleaved (the order alternates per repeat); prints the median and range of the
+   ratio library / hand-written in CPU seconds and in wall seconds.  ``--compare-train
+   FILE`` adds a saved copy of ``empirical/train.py`` (before a change) to the same
+   interleaving.  Goal (issue 12): median <= 1.05.
 
 Usage::
 
     python benchmarks/bench_empirical.py [--threads 2] [--batch 256] [--repeats 3]
         [--data-root ../shared/data] [--skip-train] [--skip-art] [--skip-pgd] [--train-size 10000]
+    OMP_NUM_THREADS=1 python benchmarks/bench_empirical.py --threads 1 --skip-pgd --skip-train \
+        --epoch-ratio --epoch-size 2000 --repeats 12 [--compare-train old_train.py]
 """
 
 from __future__ import annotations
@@ -125,6 +135,122 @@ def bench_train(args):
           f"test_adv_acc {row.get('test_adv_acc')}")
 
 
+def hand_epoch(model, x, y, order, *, eps, step, steps, batch, gen):
+    """One adversarial-training epoch written out by hand: PGD (:func:`plain_pgd`), a clean
+    forward for the training accuracy, cross-entropy on the adversarial batch, Adam step."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sums = torch.zeros(4, dtype=torch.float64)
+    for s in range(0, len(order), batch):
+        idx = order[s : s + batch]
+        xb, yb = x[idx], y[idx]
+        model.eval()
+        xa = plain_pgd(model, xb, yb, eps, step, steps, gen)
+        with torch.no_grad():
+            clean = model(xb)
+        model.train()
+        loss = F.cross_entropy(model(xa), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            sums += torch.stack([F.cross_entropy(clean, yb).double() * len(yb),
+                                 loss.detach().double() * len(yb),
+                                 (clean.argmax(1) == yb).sum().double(),
+                                 torch.tensor(float(len(yb)), dtype=torch.float64)])
+    return sums
+
+
+def _train_module(path: Path | None):
+    """``empirical.train``, or a saved copy of it (``--compare-train``: the code before a
+    change, measured in the same run)."""
+    import importlib.util
+    import sys
+
+    import empirical.train
+
+    if path is None:
+        return empirical.train
+    spec = importlib.util.spec_from_file_location("empirical._train_compared", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bench_epoch_ratio(args):
+    """Library epoch / hand-written epoch, paired and interleaved.
+
+    Both sides are timed in CPU seconds of this process (``time.process_time``; one thread,
+    so on a loaded machine the other processes' load does not enter) and in wall seconds.
+    The library side is one whole ``train()`` call of one epoch with the data set built
+    beforehand (its ``build_data`` returns the same bundle): model set-up, the epoch, the
+    1-image per-epoch evaluation, checkpoint and metrics writes.  The hand-written side is
+    the model set-up and :func:`hand_epoch`.
+    """
+    import statistics
+
+    from empirical.schedules import derive_seed
+
+    spec = DataSpec(name="mnist", data_root=str(args.data_root), train_size=args.epoch_size,
+                    test_size=100, seed=0)
+    bundle = build_data(spec)
+    variants = {"library": _train_module(None)}
+    if args.compare_train is not None:
+        variants[f"library ({args.compare_train.name})"] = _train_module(args.compare_train)
+    for mod in variants.values():
+        mod.build_data = lambda s, _b=bundle: _b  # data loading is not the epoch's cost
+    cfg = variants["library"].TrainConfig(
+        data=spec, model="small-cnn", method="adversarial", eps=0.3, norm="linf", epochs=1,
+        batch_size=128, optimizer="adam", lr=1e-3, pgd_steps=None, pgd_step_size=0.05,
+        random_start=True, eval_size=1, seed=0)
+    steps, step = cfg.pgd_settings(0.3)
+    x, y = bundle.train.tensors
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(
+        derive_seed(0, "order", 1)))
+
+    def timed(fn):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        return time.process_time() - c0, time.perf_counter() - w0
+
+    def hand():
+        torch.manual_seed(derive_seed(0, "init"))
+        model = build_model("small-cnn", input_shape=(1, 28, 28), num_classes=10)
+        hand_epoch(model, x, y, order, eps=0.3, step=step, steps=steps, batch=128,
+                   gen=torch.Generator().manual_seed(1))
+
+    def lib(mod):
+        def run():
+            with tempfile.TemporaryDirectory() as out:
+                mod.train(cfg, out, device="cpu", quiet=True)
+        return run
+
+    fns = {"hand-written": hand, **{k: lib(m) for k, m in variants.items()}}
+    for fn in fns.values():  # warm-up (first-call costs are not the loop's)
+        fn()
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    names = list(fns)
+    for r in range(args.repeats):
+        for k in (names if r % 2 == 0 else names[::-1]):  # alternate the order
+            c, w = timed(fns[k])
+            cpu[k].append(c)
+            wall[k].append(w)
+    print(f"One PGD adversarial-training epoch, MNIST {args.epoch_size} images, small-cnn, "
+          f"eps 0.3, {steps}-step PGD, batch 128, {torch.get_num_threads()} thread(s), "
+          f"{args.repeats} paired interleaved repeats (median, range):")
+    for k in names:
+        print(f"  {k:28s} CPU {statistics.median(cpu[k]):6.2f} s ({min(cpu[k]):.2f}-"
+              f"{max(cpu[k]):.2f})  wall {statistics.median(wall[k]):6.2f} s "
+              f"({min(wall[k]):.2f}-{max(wall[k]):.2f})")
+    for k in names[1:]:
+        rc = [a / b for a, b in zip(cpu[k], cpu["hand-written"], strict=True)]
+        rw = [a / b for a, b in zip(wall[k], wall["hand-written"], strict=True)]
+        print(f"  ratio {k} / hand-written: CPU median {statistics.median(rc):.3f} "
+              f"(range {min(rc):.3f}-{max(rc):.3f}); wall median {statistics.median(rw):.3f} "
+              f"(range {min(rw):.3f}-{max(rw):.3f})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
@@ -135,6 +261,11 @@ def main() -> None:
     ap.add_argument("--skip-art", action="store_true")
     ap.add_argument("--skip-pgd", action="store_true")
     ap.add_argument("--train-size", type=int, default=10000)
+    ap.add_argument("--epoch-ratio", action="store_true",
+                    help="library epoch vs a hand-written loop with its own PGD (issue 12)")
+    ap.add_argument("--epoch-size", type=int, default=2000)
+    ap.add_argument("--compare-train", type=Path, default=None,
+                    help="a saved copy of empirical/train.py to measure beside the current one")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     bundle = build_data(DataSpec(name="mnist", data_root=str(args.data_root), train_size=100,
@@ -144,6 +275,8 @@ def main() -> None:
         bench_pgd(args, x, y)
     if not args.skip_train:
         bench_train(args)
+    if args.epoch_ratio:
+        bench_epoch_ratio(args)
 
 
 if __name__ == "__main__":
