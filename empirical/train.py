@@ -66,6 +66,10 @@ from empirical.data import build_data
 from empirical.models import build_model
 from empirical.schedules import derive_seed, detect_rise
 
+# METHODS, NORMS, PRESETS, TrainConfig, apply_preset and config_from_dict live in
+# empirical.config; they stay importable from here because cli, compare, reproduce, evaluate,
+# the tests and docs/benchmarks.md import them from empirical.train (issue 12 housekeeping:
+# removing them would break those imports for no gain).
 __all__ = [
     "METHODS",
     "NORMS",
