@@ -542,8 +542,10 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
     ``art.estimators.classification.PyTorchClassifier``; ART 1.20): with ``max_iter=None``
     ART's default ensemble of four members, each run on the points still classified
     correctly: APGD with the cross-entropy loss (100 iterations, 5 random starts), APGD with
-    the difference-of-logits-ratio loss (100 iterations, 5 random starts), DeepFool (100
-    iterations, overshoot 1e-6) and Square (5000 queries, 5 restarts, ``p_init = 0.8``).
+    the difference-of-logits-ratio loss (100 iterations, 5 random starts; 3 or more classes),
+    DeepFool (100 iterations, overshoot 1e-3, 10 gradients) and Square (5000 queries, 5
+    restarts, ``p_init = 0.8``).  The adapter builds these members itself, with ART's
+    parameters, so that they run without ART's progress bars.
     There is no plain PGD member.  Step rule: ART's APGD starts from the step
     ``eps_step`` (here ``eps / 4``; the reference APGD of Croce & Hein starts from
     ``2 eps``), uses momentum 0.75 and halves the step at its checkpoints when the loss
@@ -594,25 +596,23 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
             device_type="gpu" if on_gpu else "cpu")
         norm = np.inf if ball.p == math.inf else 2
         step = eps_step or ball.eps / 4
-        members = None
-        if max_iter is not None:
-            from art.attacks.evasion import (
-                AutoProjectedGradientDescent,
-                DeepFool,
-                SquareAttack,
-            )
+        from art.attacks.evasion import AutoProjectedGradientDescent, DeepFool, SquareAttack
 
-            losses = ["cross_entropy"] + (["difference_logits_ratio"] if n_classes >= 3 else [])
-            members = [AutoProjectedGradientDescent(
-                estimator=clf, norm=norm, eps=ball.eps, eps_step=step, max_iter=max_iter,
-                targeted=False, nb_random_init=1, batch_size=batch_size, loss_type=loss,
-                verbose=False) for loss in losses]
-            members.append(DeepFool(classifier=clf, max_iter=max_iter, epsilon=1e-3,
-                                    nb_grads=min(10, n_classes), batch_size=batch_size,
+        # ART's default ensemble (its AutoAttack.__init__ with attacks=None), built here so
+        # that it runs without ART's progress bars; max_iter=N: the reduced budget
+        full = max_iter is None
+        iters, starts = (100, 5) if full else (max_iter, 1)
+        losses = ["cross_entropy"] + (["difference_logits_ratio"] if n_classes >= 3 else [])
+        members = [AutoProjectedGradientDescent(
+            estimator=clf, norm=norm, eps=ball.eps, eps_step=step, max_iter=iters,
+            targeted=False, nb_random_init=starts, batch_size=batch_size, loss_type=loss,
+            verbose=False) for loss in losses]
+        members.append(DeepFool(classifier=clf, max_iter=iters, epsilon=1e-3,
+                                nb_grads=min(10, n_classes), batch_size=batch_size,
+                                verbose=False))
+        members.append(SquareAttack(estimator=clf, norm=norm, max_iter=5000 if full else iters,
+                                    eps=ball.eps, p_init=0.8, nb_restarts=starts,
                                     verbose=False))
-            members.append(SquareAttack(estimator=clf, norm=norm, max_iter=max_iter,
-                                        eps=ball.eps, p_init=0.8, nb_restarts=1,
-                                        verbose=False))
         atk = AutoAttack(estimator=clf, norm=norm, eps=ball.eps, eps_step=step,
                          attacks=members, batch_size=batch_size, targeted=targeted)
         state = np.random.get_state()  # noqa: NPY002 (ART uses the global generator)
