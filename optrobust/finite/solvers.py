@@ -45,8 +45,9 @@ from optrobust.errors import InvalidInputError, SolverError
 from optrobust.finite.conflict import ConflictGraph
 
 __all__ = ["SOLVERS", "BRUTE_MAX_N", "CLIQUE_MAX_N", "MILP_NODE_LIMIT", "IndependentSetBound",
-           "clique_cover", "clique_partition_bound", "greedy_independent_set", "lp_dual_bound",
-           "max_weight_independent_set", "solve_independent_set"]
+           "clique_cover", "clique_partition_bound", "greedy_independent_set",
+           "improve_independent_set", "lp_dual_bound", "max_weight_independent_set",
+           "solve_independent_set"]
 
 SOLVERS = ("auto", "flow", "maxsat", "milp", "brute")
 BRUTE_MAX_N = 20
@@ -511,8 +512,66 @@ def _grow_clique(indptr: np.ndarray, indices: np.ndarray, start: int,
     return np.sort(np.array(members, dtype=np.int64))
 
 
-def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, deadline: float,
-                         value: Any) -> tuple[np.ndarray, float, np.ndarray | None]:
+def improve_independent_set(k: int, edges: np.ndarray, w: np.ndarray, chosen: np.ndarray,
+                            *, deadline: float | None = None, max_passes: int = 50
+                            ) -> np.ndarray:
+    """Local search: (1, 2)-swaps on an independent set, then greedy completion.
+
+    A swap removes one chosen vertex ``v`` and adds two non-adjacent vertices whose only
+    chosen neighbour is ``v`` (Andrade, Resende & Werneck, J. Heuristics 2012), when that
+    raises the weight.  Every step keeps the set independent; the result is maximal and at
+    least as heavy as ``chosen``.
+    """
+    w = np.asarray(w, dtype=float)
+    adj = _csr_local(k, edges)
+    adj.sort_indices()
+    indptr, indices = adj.indptr, adj.indices
+    s = greedy_independent_set(k, edges, w, start=chosen)
+    tight = (adj @ s.astype(np.int64)).astype(np.int64)  # chosen neighbours of each vertex
+    for _ in range(max_passes):
+        improved = False
+        for v in np.flatnonzero(s).tolist():
+            if deadline is not None and time.perf_counter() > deadline:
+                return s
+            if not s[v]:
+                continue
+            nb = indices[indptr[v]:indptr[v + 1]]
+            cand = nb[(tight[nb] == 1) & ~s[nb]]
+            if cand.size < 2:
+                continue
+            cand = cand[np.argsort(-w[cand], kind="stable")]
+            done = False
+            for u in cand.tolist():
+                nu = indices[indptr[u]:indptr[u + 1]]
+                rest = cand[(cand != u) & ~np.isin(cand, nu, assume_unique=True)]
+                if rest.size == 0:
+                    continue
+                # u plus a greedy independent subset of the 1-tight vertices beside it.
+                add = [u]
+                blocked = set(nu.tolist())
+                for x in rest.tolist():
+                    if x not in blocked:
+                        add.append(x)
+                        blocked.update(indices[indptr[x]:indptr[x + 1]].tolist())
+                if math.fsum(w[add].tolist()) <= w[v]:
+                    continue
+                s[v] = False
+                tight[nb] -= 1
+                for x in add:
+                    s[x] = True
+                    tight[indices[indptr[x]:indptr[x + 1]]] += 1
+                improved = done = True
+                break
+            if done:
+                continue
+        if not improved:
+            break
+    return greedy_independent_set(k, edges, w, start=s)
+
+
+def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndarray,
+                         deadline: float, value: Any
+                         ) -> tuple[np.ndarray, float, np.ndarray | None]:
     """Clique-row LP by cutting planes: (incumbent, weak-duality bound, last LP solution).
 
     Rows start as one greedy maximal clique per vertex (a cover of the vertices), then
@@ -534,7 +593,9 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, deadline: float
     for v in np.argsort(-wf / (deg + 1.0), kind="stable").tolist():
         if covered[v]:
             continue
-        c = _grow_clique(indptr, indices, v, score)
+        # Prefer vertices not covered yet (a partition-like cover: the bound B2 is tight
+        # when the cliques are large and disjoint), then high degree.
+        c = _grow_clique(indptr, indices, v, score + (~covered) * (2.0 * k + 2.0))
         covered[c] = True
         rows.setdefault(c.tobytes(), c)
         if time.perf_counter() > deadline:
@@ -542,9 +603,11 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, deadline: float
     upper = min(upper, clique_partition_bound(wf, list(rows.values()), k))
     x_last = None
     active = list(rows.values())
-    while time.perf_counter() < deadline:
+    now = time.perf_counter()
+    lp_deadline = now + 0.85 * max(deadline - now, 0.0)  # the rest: local search
+    while time.perf_counter() < lp_deadline:
         a = _row_matrix(active, k)
-        lp = lp_dual_bound(wf, a, time_limit=deadline - time.perf_counter(),
+        lp = lp_dual_bound(wf, a, time_limit=lp_deadline - time.perf_counter(),
                            method="highs-ipm")
         if lp is None:
             break
@@ -561,7 +624,7 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, deadline: float
         added = 0
         seen = {r.tobytes() for r in active}
         for v in np.argsort(-x, kind="stable").tolist():
-            if x[v] <= 1e-6 or time.perf_counter() > deadline:
+            if x[v] <= 1e-6 or time.perf_counter() > lp_deadline:
                 break
             c = _grow_clique(indptr, indices, v, x + 1e-9 * score)
             if float(x[c].sum()) > 1.0 + 1e-6:
@@ -573,7 +636,24 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, deadline: float
                     added += 1
         if added == 0:
             break
+    # Local search from the best LP rounding and from the heaviest label, half the time each.
+    starts = [best, greedy_independent_set(k, ev, wf, start=_heaviest_label(labels, wf))]
+    for i, start in enumerate(starts):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        cand = improve_independent_set(k, ev, wf, start,
+                                       deadline=time.perf_counter() + left / (2 - i))
+        if value(cand) > value(best):
+            best = cand
     return best, upper, x_last
+
+
+def _heaviest_label(labels: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Mask of the label of largest total weight (always an independent set)."""
+    _, inv = np.unique(labels, return_inverse=True)
+    inv = inv.reshape(-1)
+    return inv == int(np.argmax(np.bincount(inv, weights=np.asarray(w, dtype=float))))
 
 
 def _component_bound(graph: ConflictGraph, verts: np.ndarray, w: np.ndarray,
@@ -609,11 +689,7 @@ def _component_bound(graph: ConflictGraph, verts: np.ndarray, w: np.ndarray,
     used.add("greedy")
     if k > CLIQUE_MAX_N or ev.shape[0] > LARGE_EDGES:
         used.add("lp-cuts")
-        best, upper, _ = _cutting_plane_bound(k, ev, wf, deadline, value)
-        _, inv = np.unique(labels, return_inverse=True)
-        heavy = inv.reshape(-1) == int(np.argmax(np.bincount(inv.reshape(-1), weights=wf)))
-        if value(heavy) > value(best):
-            best = greedy_independent_set(k, ev, wf, start=heavy)
+        best, upper, _ = _cutting_plane_bound(k, ev, wf, labels, deadline, value)
         if integral:
             upper = float(math.floor(upper + 1e-7))
         exact = closed(value(best), upper)

@@ -237,3 +237,23 @@ def test_solve_independent_set_rejects_maxsat_with_limit_and_bad_solver():
     with pytest.raises(InvalidInputError, match="solver"):
         solve_independent_set(g, solver="magic")
     assert solve_independent_set(g, solver="maxsat").status == "exact"
+
+
+def test_local_search_keeps_independence_and_never_loses_weight():
+    from optrobust.finite.solvers import greedy_independent_set, improve_independent_set
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        k = int(rng.integers(5, 60))
+        pairs = np.array([(i, j) for i in range(k) for j in range(i + 1, k)
+                          if rng.random() < rng.uniform(0.05, 0.6)], dtype=np.int64)
+        edges = pairs.reshape(-1, 2)
+        w = rng.integers(1, 4, size=k).astype(float)
+        start = greedy_independent_set(k, edges, w)
+        out = improve_independent_set(k, edges, w, start)
+        assert not np.any(out[edges[:, 0]] & out[edges[:, 1]])
+        assert w[out].sum() >= w[start].sum()
+    # A star K_{1,3} with the centre chosen: the swap takes the three leaves (hand count).
+    star = np.array([[0, 1], [0, 2], [0, 3]])
+    out = improve_independent_set(4, star, np.ones(4), np.array([True, False, False, False]))
+    assert out.tolist() == [False, True, True, True]
