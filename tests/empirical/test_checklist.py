@@ -386,3 +386,23 @@ def test_linear_model_matches_closed_form():
     assert 0.3 < n["pgd_acc"] < 0.7
     assert by["unbounded"].numbers["unbounded_acc"] == 0.0
     assert by["gradient_masking"].numbers["median_roughness"] < 0.1  # CE of a linear map
+
+
+def test_norm_keyword_is_deprecated_but_works(box_mlp):
+    """issue 12: the threat model is ``p``; ``norm=`` works for one release with a warning."""
+    model, x, y = box_mlp
+    kw = dict(eps=0.1, steps=2, transfer_source="off", autoattack="off")
+    new = run_checklist(model, x[:16], y[:16], p="l2", **kw)
+    with pytest.warns(DeprecationWarning, match="norm= is deprecated"):
+        old = run_checklist(model, x[:16], y[:16], norm="l2", **kw)
+    assert [c.numbers for c in old.checks] == [c.numbers for c in new.checks]
+    assert new.settings["p"] == "l2"
+    with pytest.raises(ValueError, match="not both"), pytest.warns(DeprecationWarning):
+        run_checklist(model, x[:16], y[:16], p="l2", norm="l2", **kw)
+
+
+def test_each_check_is_its_own_function():
+    """issue 12: run_checklist is a sequence of small check functions, one per CHECKS name."""
+    assert list(cl_mod.CHECKS) == NAMES
+    for name in NAMES:
+        assert callable(getattr(cl_mod, f"check_{name}"))
