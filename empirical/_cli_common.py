@@ -12,12 +12,13 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from optrobust.errors import OptrobustError
 from optrobust.parsing import CliError, parse_number
 
 __all__ = ["add_common", "at_least", "auto_threads", "digits", "finite_number", "norm_name",
-           "number", "positive_int", "threads_option", "user_errors"]
+           "number", "out_dir", "positive_int", "threads_option", "user_errors"]
 
 _MAX_AUTO_THREADS = 8
 
@@ -77,6 +78,20 @@ def norm_name(text: str) -> str:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected l0, l2 or linf (also 0, 2, inf), got {text!r}") from None
+
+
+def out_dir(text: str) -> str:
+    """An output directory that exists or can be created (checked before any work)."""
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a directory")
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(
+            f"cannot write {text!r}: {ancestor} is not a writable directory")
+    return text
 
 
 def threads_option(text: str) -> int | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from empirical import choices
-from empirical._cli_common import digits, user_errors
+from empirical._cli_common import digits, out_dir, user_errors
 from optrobust.parsing import CliError, parse_number_list
 
 __all__ = ["register", "run"]
@@ -34,7 +34,8 @@ def register(sub: Any, add_common: Any) -> None:
     p.add_argument("--eps-grid", default=None, metavar="E1,E2,...",
                    help="comma-separated budgets such as 0.1,0.3 or 8/255 (default: the "
                         "task's grid)")
-    p.add_argument("--out", required=True, help="output directory (finished runs are reused)")
+    p.add_argument("--out", required=True, type=out_dir,
+                   help="output directory (finished runs are reused)")
     p.add_argument("--methods", default=",".join(choices.COMPARE_METHODS),
                    help=f"comma list of {', '.join(choices.COMPARE_METHODS)} "
                         f"(default: all three)")

@@ -13,7 +13,7 @@ import argparse
 from typing import Any
 
 from empirical import choices
-from empirical._cli_common import at_least, finite_number, norm_name, user_errors
+from empirical._cli_common import at_least, finite_number, norm_name, out_dir, user_errors
 from optrobust.parsing import CliError, parse_number_list
 
 __all__ = ["register", "run"]
@@ -32,7 +32,7 @@ def register(sub: Any, add_common: Any) -> None:
     p.add_argument("--norm", "--p", dest="norm", type=norm_name, metavar="NORM",
                    help="threat-model norm: l0, l2, linf (also 0, 2, inf); default: the "
                         "norm the run was trained with")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", required=True, type=out_dir, help="output directory")
     p.add_argument("--kind", default=",".join(choices.LANDSCAPE_KINDS),
                    help=f"comma list of {', '.join(choices.LANDSCAPE_KINDS)} (default: all)")
     p.add_argument("--compare", default="", metavar="CKPT2,CKPT3",

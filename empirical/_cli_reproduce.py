@@ -13,7 +13,7 @@ import argparse
 from typing import Any
 
 from empirical import choices
-from empirical._cli_common import positive_int, user_errors
+from empirical._cli_common import out_dir, positive_int, user_errors
 from optrobust.parsing import CliError, parse_number, parse_number_list
 
 __all__ = ["register", "run"]
@@ -31,7 +31,8 @@ def register(sub: Any, add_common: Any) -> None:
                         "synthetic l_inf data with an exact optimum (feasible eps 1)")
     p.add_argument("--experiment", default="all",
                    help=f"comma list of {', '.join(choices.EXPERIMENTS)}, or all (default)")
-    p.add_argument("--out", required=True, help="output directory (finished runs are reused)")
+    p.add_argument("--out", required=True, type=out_dir,
+                   help="output directory (finished runs are reused)")
     p.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
     p.add_argument("--data-root", default=None,
                    help="MNIST root (default: $OPTROBUST_DATA_ROOT, else shared/data beside "

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from empirical import choices
-from empirical._cli_common import digits, finite_number, norm_name, user_errors
+from empirical._cli_common import digits, finite_number, norm_name, out_dir, user_errors
 
 __all__ = ["SHOWN_DEFAULTS", "register"]
 
@@ -127,7 +127,7 @@ def register(sub: Any, add_common: Any) -> None:
                    help="test samples evaluated after every epoch (default: all)")
     g.add_argument("--seed", type=int, help=f"seed of data subset, init and PGD {_d('seed')}")
     g = p.add_argument_group("run")
-    g.add_argument("--out", required=True, help="run directory (created)")
+    g.add_argument("--out", required=True, type=out_dir, help="run directory (created)")
     g.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last finished epoch")
     g.add_argument("--stop-after", type=int, metavar="N",

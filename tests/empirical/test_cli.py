@@ -341,3 +341,13 @@ def test_default_data_root_does_not_depend_on_cwd(tmp_path, monkeypatch):
     assert data.default_data_root() == here == MNIST_ROOT
     monkeypatch.setenv("OPTROBUST_DATA_ROOT", str(tmp_path))
     assert data.default_data_root() == tmp_path
+
+
+def test_unwritable_out_is_a_one_line_error(tmp_path, capsys):
+    """An --out under a file (or a read-only folder) is refused before any work."""
+    (tmp_path / "f").write_text("x")
+    for cmd in (["train", *GAUSS], ["compare", "--task", "gaussian-l2"],
+                ["reproduce"], ["landscape", "--checkpoint", "c.pt", "--eps", "0.1"]):
+        one_line_error(capsys, [*cmd, "--out", str(tmp_path / "f")], "not a directory")
+        one_line_error(capsys, [*cmd, "--out", str(tmp_path / "f" / "sub")],
+                       "is not a writable directory")
