@@ -64,8 +64,10 @@ __all__ = [
 
 _P_GAUSS = (1, 2, math.inf)
 
-#: Relative tolerance of the certificate: a result is returned only when
-#: ``upper_bound - lower_bound <= GAUSSIAN_RTOL * upper_bound``.
+#: Relative tolerance of the certificate on the margin ``D/2``: a result is returned only
+#: when ``upper_bound - lower_bound <= rtol * upper_bound`` with
+#: ``rtol = GAUSSIAN_RTOL * max(1, (D/2)^2)`` -- a relative error ``delta`` of the margin
+#: moves ``Phi(-D/2)`` by the relative amount ``(D/2)^2 delta`` in the tail.
 GAUSSIAN_RTOL = 1e-9
 
 #: Largest (estimated) condition number of a full covariance that is solved;
@@ -84,6 +86,11 @@ _FALLBACK_MAX_DIM = 300
 # Active-set iterations with full swaps before the number of swaps is limited.
 _FULL_SWAP_ITERATIONS = 4
 _SWAP_DECAY = 0.5
+# Largest dimension for the l_inf homotopy (each of its ~4d events copies O(d^2) data;
+# beyond this the warm-started continuation was faster in bench measurements).
+_HOMOTOPY_MAX_DIM = 600
+# Active-set iterations of the first, cold-started attempt.
+_DIRECT_ITERATIONS = 15
 # Iterations allowed per warm-started continuation step (a step that needs more is halved).
 _CONTINUATION_ITERATIONS = 8
 
@@ -187,6 +194,68 @@ def _limited_swaps(it: int, full: int, drop: np.ndarray,
     mags = np.concatenate([drop, add])
     top = np.argsort(-mags, kind="stable")[:budget]
     return top[top < drop.size], top[top >= drop.size] - drop.size
+
+
+def _refine(M: np.ndarray, factor: Any, rhs: np.ndarray, x: np.ndarray,
+            steps: int = 5) -> np.ndarray:
+    """Mixed-precision iterative refinement of ``M x = rhs`` (``M``, ``rhs`` in long double).
+
+    The residual is formed in extended precision and the correction solved with the
+    float64 Cholesky ``factor`` (Higham, Accuracy and Stability of Numerical Algorithms,
+    Section 12.1): the solution becomes accurate to about float64 rounding as long as
+    ``cond(M) u < 1``, where plain Cholesky loses a factor ``cond(M)``.
+    """
+    for _ in range(steps):
+        res = rhs - M @ x.astype(np.longdouble)
+        dx = linalg.cho_solve(factor, res.astype(float), check_finite=False)
+        x = x + dx
+        if not np.max(np.abs(dx)) > 2 * _EPS * np.max(np.abs(x)):
+            break
+    return x
+
+
+class _UpdatedCholesky:
+    """Upper-triangular ``R`` with ``R' R = M``, updated as rows/columns of ``M`` come and go.
+
+    Appending costs one triangular solve; deleting re-triangularizes with Givens rotations
+    (``scipy.linalg.qr_delete``; Golub & Van Loan, Matrix Computations, Section 6.5).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.R = np.zeros((capacity, capacity))
+        self.n = 0
+
+    def append(self, col: np.ndarray, diag: float) -> None:
+        """Add a last row/column ``(col, diag)`` of ``M``."""
+        n = self.n
+        if n:
+            ell, info = lapack.dtrtrs(self.R[:n, :n], col, lower=0, trans=1)
+            if info != 0:
+                raise SolverError("updated Cholesky factor is singular")
+            rest = diag - float(ell @ ell)
+        else:
+            ell, rest = np.zeros(0), diag
+        if not rest > 1e-14 * abs(diag):
+            raise SolverError("updated Cholesky factor lost positive definiteness")
+        self.R[:n, n] = ell
+        self.R[n, :n] = 0.0
+        self.R[n, n] = math.sqrt(rest)
+        self.n = n + 1
+
+    def delete(self, k: int) -> None:
+        """Remove row/column ``k`` of ``M`` (``R`` minus column ``k``, re-triangularized)."""
+        n = self.n
+        _, R1 = linalg.qr_delete(np.eye(n), self.R[:n, :n], k, 1, which="col",
+                                 check_finite=False)
+        self.R[:n, :n] = 0.0
+        self.R[:n - 1, :n - 1] = R1[:n - 1]
+        self.n = n - 1
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        x, info = lapack.dpotrs(self.R[:self.n, :self.n], b, lower=0)
+        if info != 0:
+            raise SolverError("updated Cholesky solve failed")
+        return x
 
 
 # ---------------------------------------------------------------- classifier
@@ -312,7 +381,8 @@ class GaussianRobustSolution:
         ``"bayes"`` (``eps = 0``), ``"closed form"``, ``"secular"``, ``"active set"``,
         or a fallback ``"bvls"`` / ``"slsqp"`` (each polished and re-certified).
     rtol : float
-        The tolerance the certificate was checked against (``GAUSSIAN_RTOL``).
+        The relative tolerance the certificate was checked against,
+        ``GAUSSIAN_RTOL * max(1, (D/2)^2)`` (``D/2`` the margin of the lower bound).
     gap : float
         ``upper_bound - lower_bound`` (``<= rtol * upper_bound``).
     """
@@ -408,6 +478,7 @@ class GaussianModel:
         self._S0: np.ndarray | None = None  # normalized full covariance (None if diagonal)
         self._L0: np.ndarray | None = None  # its Cholesky factor
         self._eig: tuple[np.ndarray, np.ndarray] | None = None
+        self._S0_ld: np.ndarray | None = None
         if cov is not None:
             C = _real_array(cov, name="cov", ndim=2)
             if C.shape != (d, d):
@@ -552,6 +623,26 @@ class GaussianModel:
             dist = "?"
         return f"GaussianModel(d={self.d}, mahalanobis_distance={dist})"
 
+    def _margin_refined(self, r: np.ndarray, y0: np.ndarray) -> float:
+        """``||r||_{Sigma^-1} = sqrt(r . y)``, ``Sigma~ y = r`` refined from a guess ``y0``.
+
+        One step of refinement with an extended-precision residual makes ``y`` accurate
+        to float64 rounding, so the norm does not lose the factor ``sqrt(cond)`` of a
+        plain triangular solve (it matters from condition numbers of about 1e10).
+        """
+        if not np.all(np.isfinite(y0)):
+            return self._margin(r)
+        Sl = self._S0_extended()
+        res = r.astype(np.longdouble) - Sl @ y0.astype(np.longdouble)
+        y = y0 + linalg.cho_solve((self._L0, True), res.astype(float), check_finite=False)
+        big_r, big_y = float(np.max(np.abs(r))), float(np.max(np.abs(y)))
+        if big_r == 0.0 or big_y == 0.0:
+            return self._margin(r)
+        q = math.fsum(((r / big_r) * (y / big_y)).tolist())
+        if not q > 0:
+            return self._margin(r)
+        return _ldexp(math.sqrt(q) * math.sqrt(big_r) * math.sqrt(big_y), self._ec - self._h)
+
     def _margin(self, r: np.ndarray) -> float:
         """``||r||_{Sigma^{-1}}`` in the user's units for a normalized residual ``r``."""
         return _ldexp(self._mahalanobis_normalized(r), self._ec - self._h)
@@ -665,7 +756,7 @@ class GaussianModel:
             out = self._certify(cand, eps, eps_n, p)
             if out is None:
                 continue
-            if out[1] <= GAUSSIAN_RTOL:
+            if out[1] <= out[0].rtol:
                 return out[0]
             if best is None or out[1] < best[1]:
                 best = out
@@ -674,8 +765,9 @@ class GaussianModel:
                   if best is None else
                   f"relative gap {best[1]:.2e}, upper {best[0].upper_bound:.6g}")
         raise NumericalError(
-            f"the Gaussian optimum at eps={eps!r}, p={p} could not be certified to rtol "
-            f"{GAUSSIAN_RTOL:.0e} ({detail}); condition number about {self.condition_number:.1e}")
+            f"the Gaussian optimum at eps={eps!r}, p={p} could not be certified to "
+            f"GAUSSIAN_RTOL {GAUSSIAN_RTOL:.0e} ({detail}); condition number about "
+            f"{self.condition_number:.1e}")
 
     def _candidates(self, c: np.ndarray, eps: float, p: float):
         """Yield candidate solutions, fast method first, then the robust fallbacks."""
@@ -709,7 +801,7 @@ class GaussianModel:
         big = float(np.max(np.abs(w)))
         if big == 0.0:
             return None
-        w = w / big
+        w = _ldexp(w, -_power_of_two_exponent(big))  # exact rescaling to max |w_i| < 1
         nz = _norm_p(z, p)
         if nz > eps_n:
             # Pull the shift back into the ball (the lower bound needs a feasible z).  Beyond
@@ -721,17 +813,33 @@ class GaussianModel:
             if recompute:
                 r = self._c - z
         # Lower bound: the attacker's shift z gives margin ||c - z||_{Sigma^-1}.
-        m_low = self._margin(r)
+        m_low = self._margin(r) if self._is_diagonal else self._margin_refined(r, cand.w)
         # Upper bound: the classifier w has margin (w.c - eps ||w||_q) / ||w||_Sigma, evaluated
         # as (w.r + (w.z - eps ||w||_q)) / ||w||_Sigma (no cancellation near feasibility).
-        if p == math.inf:
-            hold = math.fsum((np.abs(w) * (np.sign(w) * z - eps_n)).tolist())
-        elif p == 1:
-            hold = math.fsum((w * z).tolist() + [-eps_n * float(np.max(np.abs(w)))])
+        if self._is_diagonal:
+            if p == math.inf:
+                hold = math.fsum((np.abs(w) * (np.sign(w) * z - eps_n)).tolist())
+            elif p == 1:
+                hold = math.fsum((w * z).tolist() + [-eps_n * float(np.max(np.abs(w)))])
+            else:
+                hold = math.fsum((w * z).tolist() + [-eps_n * _norm2(w)])
+            num = math.fsum((w * r).tolist()) + hold
+            w_sigma = self._sigma_norm_normalized(w)
         else:
-            hold = math.fsum((w * z).tolist() + [-eps_n * _norm2(w)])
-        num = math.fsum((w * r).tolist()) + hold
-        m_up = _ldexp(num / self._sigma_norm_normalized(w), self._ec - self._h)
+            # Extended precision: w is large along the covariance's small eigenvectors, and
+            # w . r, w' Sigma w cancel by up to sqrt(cond) in float64.
+            wl, zl, el = w.astype(np.longdouble), z.astype(np.longdouble), np.longdouble(eps_n)
+            if p == math.inf:
+                hold_l = np.sum(np.abs(wl) * (np.sign(wl) * zl - el))
+            elif p == 1:
+                hold_l = wl @ zl - el * np.max(np.abs(wl))
+            else:
+                hold_l = wl @ zl - el * np.sqrt(wl @ wl)
+            num = float(wl @ r.astype(np.longdouble) + hold_l)
+            w_sigma = math.sqrt(max(float(wl @ (self._S0_extended() @ wl)), 0.0))
+        if not w_sigma > 0:
+            return None
+        m_up = _ldexp(num / w_sigma, self._ec - self._h)
         lower = float(ndtr(-m_low))
         upper = min(float(ndtr(-m_up)), 0.5)
         # Relative gap (upper - lower) / upper from log-probabilities (exact in the far tail).
@@ -745,7 +853,7 @@ class GaussianModel:
         sol = GaussianRobustSolution(
             error=error, lower_bound=min(lower, error), upper_bound=max(upper, error),
             shift=_ldexp(z, self._ec), classifier=self._classifier(w), eps=eps, p=p,
-            method=cand.method)
+            method=cand.method, rtol=GAUSSIAN_RTOL * max(1.0, min(m_low, 1e150) ** 2))
         return sol, rel
 
     def robust_error(self, *, eps: float, p: Any = 2) -> float:
@@ -793,6 +901,12 @@ class GaussianModel:
         r = np.sign(c) * np.minimum(a, lam * v)
         z = np.sign(c) * np.maximum(a - lam * v, 0.0)
         return _Candidate(z=z, r=r, w=r / v, method="closed form")
+
+    def _S0_extended(self) -> np.ndarray:
+        """The normalized covariance in long double (cached), for refinement residuals."""
+        if self._S0_ld is None:
+            self._S0_ld = self._S0.astype(np.longdouble)
+        return self._S0_ld
 
     def _eigen(self) -> tuple[np.ndarray, np.ndarray]:
         if self._eig is None:
@@ -867,19 +981,97 @@ class GaussianModel:
         ``w = 0`` elsewhere, so ``z = c - S w`` has ``z_A = eps s_A`` and
         ``r_A = c_A - eps s_A`` exactly.  Optimal iff ``sign(w_A) = s_A`` and
         ``|z_i| <= eps`` off ``A``; violators are swapped (primal-dual active set).
-        If that does not settle, a continuation in ``eps`` from ``feasible_eps``
-        (where ``A`` is empty) follows the solution path with warm starts.
+        If that does not settle: the exact homotopy (:meth:`_linf_homotopy`, ``d <= 600``),
+        then a continuation in ``eps`` from ``feasible_eps`` (where ``A`` is empty)
+        with warm starts.  The settled system is refined in extended precision.
         """
         s = np.where(np.abs(c) > eps, np.sign(c), 0.0)  # exact when S is diagonal
         if z0 is not None:
             s = np.where(np.abs(z0) >= eps * (1 - 1e-9), np.sign(z0), 0.0)
         try:
-            return self._linf_pdas(c, eps, s, 30, 30)[0]
+            return self._linf_pdas(c, eps, s, _DIRECT_ITERATIONS, _DIRECT_ITERATIONS)[0]
         except SolverError:
             pass
+        if self.d <= _HOMOTOPY_MAX_DIM:
+            try:
+                s = self._linf_homotopy(c, eps)
+                return self._linf_pdas(c, eps, s, _DIRECT_ITERATIONS, _FULL_SWAP_ITERATIONS)[0]
+            except SolverError:
+                pass
         fe = float(np.max(np.abs(c)))
-        s = np.zeros(self.d)
-        return self._continuation(self._linf_pdas, c, eps, fe, s)
+        return self._continuation(self._linf_pdas, c, eps, fe, np.zeros(self.d))
+
+    def _linf_homotopy(self, c: np.ndarray, eps: float) -> np.ndarray:
+        """Signs of the active set at ``eps``, following the piecewise-linear path ``w(eps)``.
+
+        From ``eps = ||c||_inf`` (``w = 0``) down to the target: on the active set
+        ``dw_A/d(-eps) = u = S_AA^{-1} s_A`` and off it ``dz/d(-eps) = -S u``; the next
+        event is the first coordinate whose ``|z_i|`` reaches the shrinking budget (it
+        joins ``A``) or whose ``w_i`` reaches 0 (it leaves).  This is the homotopy of
+        Osborne, Presnell & Turlach (2000) / LARS-lasso (Efron et al. 2004) for the dual;
+        one updated Cholesky factor, so each event costs ``O(d^2)``.  The exact KKT solve
+        (:meth:`_linf_pdas`) then polishes the final pattern.
+        """
+        S, d = self._S0, self.d
+        chol = _UpdatedCholesky(d)
+        A: list[int] = []
+        s = np.zeros(d)
+        w = np.zeros(d)
+        e = float(np.max(np.abs(c)))
+        z = c.copy()
+        just: int | None = None
+        for step in range(8 * d + 100):
+            if step % 50 == 49:  # refresh against drift
+                z = c - S @ w
+            if not A:
+                i = int(np.argmax(np.abs(z)))
+                A.append(i)
+                s[i] = np.sign(z[i])
+                chol.append(np.zeros(0), float(S[i, i]))
+            sA = s[A]
+            u = np.zeros(d)
+            u[A] = chol.solve(sA)
+            a = S @ u
+            gap = e - eps
+            if gap <= 0:
+                break
+            free = np.ones(d, dtype=bool)
+            free[A] = False
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d_pos = np.where(free & (1 - a > 0), (e - z) / (1 - a), np.inf)
+                d_neg = np.where(free & (1 + a > 0), (e + z) / (1 + a), np.inf)
+                d_drop = np.full(d, np.inf)
+                Aa = np.array(A)
+                ratio = -w[Aa] / u[Aa]
+                d_drop[Aa] = np.where(ratio > 0, ratio, np.inf)
+            if just is not None:
+                d_pos[just] = d_neg[just] = d_drop[just] = np.inf
+            d_pos = np.maximum(d_pos, 0.0)
+            d_neg = np.maximum(d_neg, 0.0)
+            cands = (float(np.min(d_pos)), float(np.min(d_neg)), float(np.min(d_drop)), gap)
+            k = int(np.argmin(cands))
+            delta = cands[k]
+            w += delta * u
+            z -= delta * a
+            e -= delta
+            if k == 3:
+                break
+            if k == 2:
+                i = int(np.argmin(d_drop))
+                pos = A.index(i)
+                chol.delete(pos)
+                A.pop(pos)
+                s[i] = 0.0
+                w[i] = 0.0
+            else:
+                i = int(np.argmin(d_pos if k == 0 else d_neg))
+                s[i] = 1.0 if k == 0 else -1.0
+                chol.append(S[A, i], float(S[i, i]))
+                A.append(i)
+            just = i
+        else:
+            raise SolverError("l_inf homotopy did not reach the target budget")
+        return s
 
     def _continuation(self, step, c: np.ndarray, eps: float, fe: float,
                       s: np.ndarray) -> _Candidate:
@@ -907,18 +1099,30 @@ class GaussianModel:
         for it in range(max_iter):
             A = np.flatnonzero(s)
             w = np.zeros(d)
+            fac = None
             if A.size:
                 try:
-                    w[A] = linalg.cho_solve(linalg.cho_factor(S[np.ix_(A, A)], lower=True),
-                                            c[A] - eps * s[A], check_finite=False)
+                    fac = linalg.cho_factor(S[np.ix_(A, A)], lower=True)
                 except linalg.LinAlgError:
                     raise SolverError("active-set block not positive definite") from None
+                w[A] = linalg.cho_solve(fac, c[A] - eps * s[A], check_finite=False)
             Sw = S @ w
             g = c - Sw
             wrong = A[w[A] * s[A] < 0]
             out = np.abs(g) > eps * (1 + tol)
             out[A] = False
             add = np.flatnonzero(out)
+            if wrong.size == 0 and add.size == 0 and fac is not None:
+                # Settled: refine w_A with extended-precision residuals, then re-check.
+                Sl = self._S0_extended()
+                rhs = c[A].astype(np.longdouble) - np.longdouble(eps) * s[A]
+                w[A] = _refine(Sl[np.ix_(A, A)], fac, rhs, w[A])
+                Sw = (Sl @ w.astype(np.longdouble)).astype(float)
+                g = c - Sw
+                wrong = A[w[A] * s[A] < 0]
+                out = np.abs(g) > eps * (1 + tol)
+                out[A] = False
+                add = np.flatnonzero(out)
             if wrong.size == 0 and add.size == 0:
                 r = Sw.copy()
                 r[A] = c[A] - eps * s[A]
@@ -950,7 +1154,7 @@ class GaussianModel:
             i = int(np.argmax(np.abs(c)))
             s[i] = np.sign(c[i])
         try:
-            return self._l1_pdas(c, eps, s, 30, 30)[0]
+            return self._l1_pdas(c, eps, s, _DIRECT_ITERATIONS, _DIRECT_ITERATIONS)[0]
         except SolverError:
             pass
         fe = math.fsum(np.abs(c).tolist())
@@ -974,9 +1178,10 @@ class GaussianModel:
             M[F.size, F.size] = float(sJ @ SJs[J])
             rhs = np.concatenate([c[F], [math.fsum((sJ * c[J]).tolist() + [-eps])]])
             try:
-                x = linalg.cho_solve(linalg.cho_factor(M, lower=True), rhs, check_finite=False)
+                fac = linalg.cho_factor(M, lower=True)
             except linalg.LinAlgError:
                 raise SolverError("active-set block not positive definite") from None
+            x = linalg.cho_solve(fac, rhs, check_finite=False)
             lam = float(x[-1])
             if not lam > 0:
                 raise SolverError("active set gave a non-positive dual norm")
@@ -988,6 +1193,26 @@ class GaussianModel:
             wrong = J[sJ * zJ < -tol * eps]
             over = F[np.abs(w[F]) > lam * (1 + tol)]
             if wrong.size == 0 and over.size == 0:
+                # Settled: refine (w_F, lam) with extended-precision residuals, re-check.
+                Sl = self._S0_extended()
+                SJl = Sl[:, J] @ sJ.astype(np.longdouble)
+                Ml = np.empty((F.size + 1, F.size + 1), dtype=np.longdouble)
+                Ml[:F.size, :F.size] = Sl[np.ix_(F, F)]
+                Ml[:F.size, F.size] = SJl[F]
+                Ml[F.size, :F.size] = SJl[F]
+                Ml[F.size, F.size] = sJ.astype(np.longdouble) @ SJl[J]
+                cl = c.astype(np.longdouble)
+                rl = np.concatenate([cl[F], [sJ.astype(np.longdouble) @ cl[J] - eps]])
+                x = _refine(Ml, fac, rl, x)
+                lam = float(x[-1])
+                w[J] = lam * sJ
+                w[F] = x[:-1]
+                Swl = Sl @ w.astype(np.longdouble)
+                Sw = Swl.astype(float)
+                zJ = (cl[J] - Swl[J]).astype(float)
+                wrong = J[sJ * zJ < -tol * eps]
+                over = F[np.abs(w[F]) > lam * (1 + tol)]
+            if wrong.size == 0 and over.size == 0 and lam > 0:
                 r = c.copy()
                 r[J] = Sw[J]
                 z = np.zeros(d)
