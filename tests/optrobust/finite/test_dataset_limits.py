@@ -134,3 +134,18 @@ def test_bad_input_raises_named_errors(kwargs, match):
 def test_eps_as_text_is_a_type_error():
     with pytest.raises(InvalidTypeError, match="eps"):
         dataset_limits([[0.0], [1.0]], [0, 1], eps="0.3", p=2)
+
+
+def test_plot_writes_a_png_and_rejects_a_missing_folder(tmp_path):
+    from optrobust.finite.dataset_limits import plot_dataset_limits
+
+    rng = np.random.default_rng(2)
+    x = rng.random((60, 2))
+    y = rng.integers(0, 3, size=60)
+    rows = dataset_limits(x, y, eps=[0.02, 0.1, 0.3], p=2, time_limit=1e-9)
+    out = plot_dataset_limits(rows, tmp_path / "l.png", title="test")
+    assert out.stat().st_size > 1000
+    with pytest.raises(InvalidInputError, match="path"):
+        plot_dataset_limits(rows, tmp_path / "missing" / "l.png")
+    with pytest.raises(InvalidInputError, match="limits"):
+        plot_dataset_limits([], tmp_path / "e.png")
