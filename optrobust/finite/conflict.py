@@ -224,107 +224,118 @@ def _linf_within(blk: np.ndarray, b: np.ndarray, t: float,
     return dist
 
 
-def _within(a: np.ndarray, b: np.ndarray, p: float, thr: float, rtol: float,
-            chunk_bytes: int = _CHUNK_BYTES, factor: int = 1):
-    """Yield ``(rows_offset, bool block)`` with ``block[r, c] = dist(a[r], b[c]) <= T``.
+class _Comparator:
+    """Decides ``||x_r - x_c||_p <= T`` for blocks of rows of one point array.
 
-    ``T = factor * thr * (1 + rtol)`` (``factor`` 1 or 2, applied exactly, so
-    ``2 eps`` never overflows); for ``p = 0``, ``thr`` is an integer count.  The
-    decision is exact for the float64 inputs as given (module docstring).
+    Everything that does not depend on the block -- the power-of-two scaling, the
+    scaled threshold, squared norms, the screening columns, the exact box test -- is
+    computed once.  ``T = factor * thr * (1 + rtol)`` exactly (``factor`` 1 or 2, so
+    ``2 eps`` never overflows); for ``p = 0``, ``thr`` is an integer count.
     """
-    m, d = b.shape
-    if p == 0:
-        step = _rows_per_chunk(m, d, chunk_bytes)
-        for s in range(0, a.shape[0], step):
-            hd = cdist(a[s:s + step], b, metric="hamming") * d
-            yield s, np.rint(hd) <= factor * thr
-        return
-    exact_thr = Fraction(thr) * factor * (1 + Fraction(rtol))  # T as an exact rational
-    k = _scale_exponent(a, b)
-    as_, bs = np.ldexp(a, -k), np.ldexp(b, -k)
-    try:  # T / 2^k in float64, relative error <= 2 u
-        ts = math.ldexp(thr, (factor - 1) - k) * (1.0 + rtol)
-    except OverflowError:
-        ts = math.inf
-    step = _rows_per_chunk(m, d, chunk_bytes, arrays=3 if p == 2 else 1)
-    # scaled coordinates lie in (-1, 1), so every distance is below 2 d <= 4 d + 4
-    if not ts <= 4.0 * d + 4.0 or _box_diameter_within(a, b, p, exact_thr):
-        for s in range(0, a.shape[0], step):  # every pair is within
-            yield s, np.ones((min(step, a.shape[0] - s), m), dtype=bool)
-        return
-    t_float = math.inf
-    if p == math.inf:
-        try:
-            t_float = float(exact_thr)
+
+    def __init__(self, x: np.ndarray, p: float, thr: float, factor: int, rtol: float) -> None:
+        self.x, self.p, self.d = x, p, x.shape[1]
+        self.count = factor * thr
+        if p == 0:
+            self.all_within = self.count >= self.d
+            return
+        d = self.d
+        self.exact_thr = Fraction(thr) * factor * (1 + Fraction(rtol))  # T, exactly
+        k = _scale_exponent(x, x)
+        self.xs = np.ldexp(x, -k)
+        try:  # T / 2^k in float64, relative error <= 2 u
+            self.ts = math.ldexp(thr, (factor - 1) - k) * (1.0 + rtol)
         except OverflowError:
-            pass
-        if math.isfinite(t_float) and Fraction(t_float) == exact_thr:
-            lo_b, hi_b = np.min(b, axis=0), np.max(b, axis=0)
-        else:
-            t_float = math.inf  # T not a float64: exact integer fallback
-    # absolute slack for underflow (scaling, products) and the rounding of ts itself
-    slack = (8.0 * d + 16.0) * _TINY
-    if p == 2:
-        bn = np.einsum("ij,ij->i", bs, bs)
-        t2 = ts * ts
-        t2_err = 6.0 * _U * t2 + 4.0 * ts * _TINY + slack
-    screen = None
-    if p == math.inf and d > 2 * _SCREEN_COLS:
-        screen = np.sort(np.argsort(-np.var(bs, axis=0), kind="stable")[:_SCREEN_COLS])
-    for s in range(0, a.shape[0], step):
-        blk = as_[s:s + step]
+            self.ts = math.inf
+        # scaled coordinates lie in (-1, 1), so every distance is below 2 d <= 4 d + 4
+        self.all_within = (not self.ts <= 4.0 * d + 4.0
+                           or _box_diameter_within(x, x, p, self.exact_thr))
+        if self.all_within:
+            return
+        # absolute slack for underflow (scaling, products) and the rounding of ts itself
+        self.slack = (8.0 * d + 16.0) * _TINY
+        self.t_float = math.inf
+        if p == math.inf:
+            try:
+                t_float = float(self.exact_thr)
+            except OverflowError:
+                t_float = math.inf
+            if math.isfinite(t_float) and Fraction(t_float) == self.exact_thr:
+                self.t_float = t_float  # else: T is not a float64, exact integer fallback
+                self.lo, self.hi = np.min(x, axis=0), np.max(x, axis=0)
+        self.t2 = self.t2_err = 0.0
         if p == 2:
-            an = np.einsum("ij,ij->i", blk, blk)
+            self.sq = np.einsum("ij,ij->i", self.xs, self.xs)
+            self.t2 = self.ts * self.ts
+            self.t2_err = 6.0 * _U * self.t2 + 4.0 * self.ts * _TINY + self.slack
+        self.screen = None
+        if p == math.inf and d > 2 * _SCREEN_COLS:
+            self.screen = np.sort(np.argsort(-np.var(self.xs, axis=0),
+                                             kind="stable")[:_SCREEN_COLS])
+
+    def rows_per_block(self, n_cols: int, chunk_bytes: int) -> int:
+        return _rows_per_chunk(n_cols, self.d, chunk_bytes, arrays=3 if self.p == 2 else 1)
+
+    def block(self, ra: Any, rb: Any) -> np.ndarray:
+        """Boolean matrix ``[||x[ra][i] - x[rb][j]||_p <= T]`` (``ra, rb`` slices or indices)."""
+        p = self.p
+        if p == 0:
+            hd = cdist(self.x[ra], self.x[rb], metric="hamming") * self.d
+            return np.rint(hd) <= self.count
+        a_orig = self.x[ra]
+        if self.all_within:
+            return np.ones((a_orig.shape[0], self.x[rb].shape[0]), dtype=bool)
+        d, ts, slack = self.d, self.ts, self.slack
+        blk, bs = self.xs[ra], self.xs[rb]
+        if p == 2:
+            an, bn = self.sq[ra], self.sq[rb]
             dist = an[:, None] + bn[None, :] - 2.0 * (blk @ bs.T)
             # Gram formula, any summation order: |error| <= 2 (d + 4) u (|a|^2 + |b|^2).
             margin = (2.0 * (d + 4) * _U) * (an[:, None] + bn[None, :])
-            margin += t2_err
-            out = dist <= t2
-            amb = np.abs(dist - t2) <= margin
+            margin += self.t2_err
+            out = dist <= self.t2
+            amb = np.abs(dist - self.t2) <= margin
         else:
             if p == 1:
                 dist = cdist(blk, bs, metric="cityblock")
                 margin = (2.0 * (d + 2) * _U) * dist + (4.0 * _U * ts + slack)
             else:
-                dist = _linf_within(blk, bs, ts, screen)
+                dist = _linf_within(blk, bs, ts, self.screen)
                 margin = 4.0 * _U * ts + slack  # each |a - b| is correctly rounded
             out = dist <= ts
             amb = np.abs(dist - ts) <= margin
-            if math.isfinite(t_float) and np.any(amb):
-                # rows whose whole reach over the bounding box of b is within t (exactly)
-                orig = a[s:s + step]
-                full = _linf_exact(orig, lo_b[None, :], t_float) & _linf_exact(
-                    orig, hi_b[None, :], t_float)
+            if math.isfinite(self.t_float) and np.any(amb):
+                # rows whose whole reach over the bounding box of all points is within T
+                full = (_linf_exact(a_orig, self.lo[None, :], self.t_float)
+                        & _linf_exact(a_orig, self.hi[None, :], self.t_float))
                 out[full, :] = True
                 amb[full, :] = False
         if np.any(amb):
             r, c = np.nonzero(amb)
-            out[r, c] = _resolve(a[s:s + step], b, blk, bs, r, c, p, ts,
-                                 t2 if p == 2 else 0.0, exact_thr, t_float, slack)
-        yield s, out
+            out[r, c] = self._resolve(a_orig, self.x[rb], blk, bs, r, c)
+        return out
 
-
-def _resolve(a: np.ndarray, b: np.ndarray, as_: np.ndarray, bs: np.ndarray,
-             r: np.ndarray, c: np.ndarray, p: float, ts: float, t2: float,
-             exact_thr: Fraction, t_float: float, slack: float) -> np.ndarray:
-    """Decide the pairs ``(r, c)`` that the fast path left within its error margin."""
-    res = np.empty(r.size, dtype=bool)
-    for s in range(0, r.size, _PAIR_BATCH):
-        rr, cc = r[s:s + _PAIR_BATCH], c[s:s + _PAIR_BATCH]
-        undecided = np.ones(rr.size, dtype=bool)
-        if p == 2:  # second stage: differences (relative error (d + 3) u of the distance)
-            diff = as_[rr] - bs[cc]
-            sq = np.einsum("ij,ij->i", diff, diff)
-            d = as_.shape[1]
-            margin = (2.0 * (d + 3) * _U) * sq + 6.0 * _U * t2 + 4.0 * ts * _TINY + slack
-            res[s:s + rr.size] = sq <= t2
-            undecided = np.abs(sq - t2) <= margin
-        if p == math.inf and math.isfinite(t_float):
-            res[s:s + rr.size] = _linf_exact(a[rr], b[cc], t_float)
-            continue
-        for q in np.flatnonzero(undecided).tolist():
-            res[s + q] = _exact_within(a[rr[q]], b[cc[q]], p, exact_thr)
-    return res
+    def _resolve(self, a: np.ndarray, b: np.ndarray, as_: np.ndarray, bs: np.ndarray,
+                 r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Decide the pairs ``(r, c)`` that the fast pass left within its error margin."""
+        p, ts, t2 = self.p, self.ts, self.t2
+        res = np.empty(r.size, dtype=bool)
+        for s in range(0, r.size, _PAIR_BATCH):
+            rr, cc = r[s:s + _PAIR_BATCH], c[s:s + _PAIR_BATCH]
+            undecided = np.ones(rr.size, dtype=bool)
+            if p == 2:  # second pass: differences (relative error (d + 3) u of the distance)
+                diff = as_[rr] - bs[cc]
+                sq = np.einsum("ij,ij->i", diff, diff)
+                margin = ((2.0 * (self.d + 3) * _U) * sq + 6.0 * _U * t2
+                          + 4.0 * ts * _TINY + self.slack)
+                res[s:s + rr.size] = sq <= t2
+                undecided = np.abs(sq - t2) <= margin
+            if p == math.inf and math.isfinite(self.t_float):
+                res[s:s + rr.size] = _linf_exact(a[rr], b[cc], self.t_float)
+                continue
+            for q in np.flatnonzero(undecided).tolist():
+                res[s + q] = _exact_within(a[rr[q]], b[cc[q]], p, self.exact_thr)
+        return res
 
 
 def _linf_exact(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -353,24 +364,41 @@ def _threshold(eps: float, p: float, domain: str) -> tuple[float, int]:
     return eps, factor
 
 
+#: With more labels than this, pairs are enumerated by upper-triangular row blocks
+#: (no per-class copies of the points); with fewer, class by class (only pairs of
+#: different labels are computed).
+_FEW_CLASSES = 16
+
+
 def _continuous_edges(dist: FiniteDistribution, eps: float, p: float, rtol: float,
                       chunk_bytes: int) -> np.ndarray:
-    x, y = dist.points, dist.labels
+    x, y, n = dist.points, dist.labels, dist.n
     classes = np.unique(y)
     thr, factor = _threshold(eps, p, "continuous")
+    comp = _Comparator(x, p, thr, factor, rtol)
     parts = []
-    groups = [np.flatnonzero(y == c) for c in classes]
-    for a in range(len(classes)):
-        ia = groups[a]
-        rest = np.concatenate(groups[a + 1:]) if a + 1 < len(classes) else np.empty(0, int)
-        if rest.size == 0:
-            continue
-        xb = x[rest]
-        for s, blk in _within(x[ia], xb, p, thr, rtol, chunk_bytes, factor):
-            r, c = np.nonzero(blk)
-            if r.size:
-                parts.append(_edge_keys(ia[s + r], rest[c], dist.n))
-    return _edges_from_keys(parts, dist.n)
+    if classes.size <= _FEW_CLASSES:
+        groups = [np.flatnonzero(y == c) for c in classes]
+        for a in range(len(classes) - 1):
+            ia = groups[a]
+            rest = np.concatenate(groups[a + 1:])
+            step = comp.rows_per_block(rest.size, chunk_bytes)
+            for s in range(0, ia.size, step):
+                rows = ia[s:s + step]
+                r, c = np.nonzero(comp.block(rows, rest))
+                if r.size:
+                    parts.append(_edge_keys(rows[r], rest[c], n))
+        return _edges_from_keys(parts, n)
+    step = comp.rows_per_block(n, chunk_bytes)
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        blk = comp.block(slice(s, e), slice(s, n))
+        r, c = np.nonzero(blk)
+        i, j = r + s, c + s
+        keep = (j > i) & (y[i] != y[j])
+        if np.any(keep):
+            parts.append(_edge_keys(i[keep], j[keep], n))
+    return _edges_from_keys(parts, n)
 
 
 def _edge_keys(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
@@ -415,12 +443,14 @@ def ball_incidence(dist: FiniteDistribution, *, eps: Any, p: Any,
     p = parse_p(p)
     uniq, _ = support_points(dist)
     thr, factor = _threshold(eps, p, "support")
+    comp = _Comparator(uniq, p, thr, factor, rtol)
+    m = uniq.shape[0]
     rows, cols = [], []
-    for s, blk in _within(uniq, uniq, p, thr, rtol, chunk_bytes, factor):
-        r, c = np.nonzero(blk)
+    step = comp.rows_per_block(m, chunk_bytes)
+    for s in range(0, m, step):
+        r, c = np.nonzero(comp.block(slice(s, min(m, s + step)), slice(0, m)))
         rows.append(r + s)
         cols.append(c)
-    m = uniq.shape[0]
     inside = sp.csr_array(
         (np.ones(sum(len(r) for r in rows), dtype=bool),
          (np.concatenate(rows), np.concatenate(cols))), shape=(m, m))

@@ -13,18 +13,21 @@ from __future__ import annotations
 from optrobust.hardness.graphs import parse_graph_spec
 from optrobust.hardness.independent_set import (
     SOLVERS,
+    check_solver,
     distance2_pairs,
     is_distance3_independent_set,
     max_distance3_independent_set,
 )
 from optrobust.hardness.reduction import (
     DOMAINS,
+    MAX_REDUCTION_ENTRIES,
     BallClassifier,
     ReductionInstance,
     classifier_from_independent_set,
     classifier_robust_error,
     gadget_points,
     independent_set_from_solution,
+    max_reduction_vertices,
     printed_construction_points,
     reduction_dimension,
     reduction_instance,
@@ -32,9 +35,11 @@ from optrobust.hardness.reduction import (
 
 __all__ = [
     "DOMAINS",
+    "MAX_REDUCTION_ENTRIES",
     "SOLVERS",
     "BallClassifier",
     "ReductionInstance",
+    "check_solver",
     "classifier_from_independent_set",
     "classifier_robust_error",
     "distance2_pairs",
@@ -42,6 +47,7 @@ __all__ = [
     "independent_set_from_solution",
     "is_distance3_independent_set",
     "max_distance3_independent_set",
+    "max_reduction_vertices",
     "parse_graph_spec",
     "printed_construction_points",
     "reduction_dimension",

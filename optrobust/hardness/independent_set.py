@@ -9,7 +9,7 @@ optimal-robust-classifier problem.
 
 Three exact solvers are offered and checked against each other in the tests:
 
-* ``"sat"`` -- weighted partial MaxSAT solved by python-sat's RC2 (with
+* ``"maxsat"`` -- weighted partial MaxSAT solved by python-sat's RC2 (with
   at-most-one detection, core exhaustion and core minimization): one variable
   per vertex, a hard clause ``(not x_u or not x_v)`` per edge of ``G^2``, a soft
   unit clause ``x_u`` of weight 1 per vertex;
@@ -24,21 +24,28 @@ uses breadth-first search in ``G`` and shares no code with the solvers.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Hashable, Iterable
 from typing import Any
 
 import networkx as nx
 
+from optrobust.errors import InvalidInputError, InvalidTypeError, SolverError
+
 __all__ = [
     "SOLVERS",
     "check_graph",
+    "check_solver",
     "distance2_pairs",
     "is_distance3_independent_set",
     "max_distance3_independent_set",
 ]
 
-#: Names accepted by :func:`max_distance3_independent_set`.
-SOLVERS = ("sat", "networkx", "brute")
+#: Names accepted by :func:`max_distance3_independent_set` (the library's one solver
+#: vocabulary: ``"maxsat"`` as in :mod:`optrobust.finite`).  The old name ``"sat"`` is still
+#: accepted for one release with a ``DeprecationWarning``.
+SOLVERS = ("maxsat", "networkx", "brute")
+_DEPRECATED_SOLVERS = {"sat": "maxsat"}
 
 #: Largest graph the brute-force baseline accepts.
 BRUTE_MAX_VERTICES = 20
@@ -49,21 +56,22 @@ def check_graph(graph: Any, *, name: str = "graph") -> nx.Graph:
 
     Raises
     ------
-    TypeError
+    InvalidTypeError
         If ``graph`` is not a :class:`networkx.Graph`, or is directed or a multigraph.
-    ValueError
+    InvalidInputError
         If ``graph`` has no vertex or has a self-loop.
     """
     if not isinstance(graph, nx.Graph):
-        raise TypeError(f"{name} must be a networkx.Graph, got {type(graph).__name__}")
+        raise InvalidTypeError(f"{name} must be a networkx.Graph, got {type(graph).__name__}")
     if graph.is_directed() or graph.is_multigraph():
-        raise TypeError(f"{name} must be a simple undirected networkx.Graph "
-                        f"(not directed, not a multigraph)")
+        raise InvalidTypeError(f"{name} must be a simple undirected networkx.Graph "
+                               f"(not directed, not a multigraph)")
     if graph.number_of_nodes() == 0:
-        raise ValueError(f"{name} must have at least one vertex")
+        raise InvalidInputError(f"{name} must have at least one vertex")
     loops = list(nx.selfloop_edges(graph))
     if loops:
-        raise ValueError(f"{name} must have no self-loops, found one at vertex {loops[0][0]!r}")
+        raise InvalidInputError(f"{name} must have no self-loops, found one at vertex "
+                                f"{loops[0][0]!r}")
     return graph
 
 
@@ -144,7 +152,7 @@ def _solve_sat(graph: nx.Graph) -> set:
     with RC2(wcnf, adapt=True, exhaust=True, minz=True) as rc2:
         model = rc2.compute()
     if model is None:  # pragma: no cover - the all-false assignment satisfies the hard part
-        raise RuntimeError("RC2 reported the hard clauses unsatisfiable")
+        raise SolverError("RC2 reported the hard clauses unsatisfiable")
     true_vars = {lit for lit in model if lit > 0}
     return {v for v in graph.nodes() if pool.id(("v", v)) in true_vars}
 
@@ -160,8 +168,8 @@ def _solve_networkx(graph: nx.Graph) -> set:
 def _solve_brute(graph: nx.Graph) -> set:
     n = graph.number_of_nodes()
     if n > BRUTE_MAX_VERTICES:
-        raise ValueError(f"graph must have at most {BRUTE_MAX_VERTICES} vertices for "
-                         f"solver='brute', got {n}")
+        raise InvalidInputError(f"graph must have at most {BRUTE_MAX_VERTICES} vertices for "
+                                f"solver='brute', got {n}")
     nodes = list(graph.nodes())
     index = {v: i for i, v in enumerate(nodes)}
     near = [0] * n  # bitmask of vertices at distance 1 or 2
@@ -179,16 +187,30 @@ def _solve_brute(graph: nx.Graph) -> set:
     return set()  # pragma: no cover - a single vertex is always feasible
 
 
-def max_distance3_independent_set(graph: nx.Graph, solver: str = "sat") -> frozenset:
+def check_solver(solver: Any) -> str:
+    """Validate a solver name of :data:`SOLVERS`; ``"sat"`` maps to ``"maxsat"`` with a
+    ``DeprecationWarning``."""
+    if isinstance(solver, str) and solver in _DEPRECATED_SOLVERS:
+        new = _DEPRECATED_SOLVERS[solver]
+        warnings.warn(f"solver={solver!r} is deprecated; use solver={new!r} (the name used "
+                      f"throughout optrobust)", DeprecationWarning, stacklevel=3)
+        return new
+    if not isinstance(solver, str) or solver not in SOLVERS:
+        raise InvalidInputError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}")
+    return solver
+
+
+def max_distance3_independent_set(graph: nx.Graph, solver: str = "maxsat") -> frozenset:
     """A maximum distance-3 independent set of ``graph``, checked by a certificate checker.
 
     Parameters
     ----------
     graph : networkx.Graph
         Simple undirected graph with at least one vertex and no self-loops.
-    solver : {"sat", "networkx", "brute"}
-        ``"sat"``: RC2 MaxSAT (python-sat); ``"networkx"``: maximum clique of the
+    solver : {"maxsat", "networkx", "brute"}
+        ``"maxsat"``: RC2 MaxSAT (python-sat); ``"networkx"``: maximum clique of the
         complement of ``G^2``; ``"brute"``: subset enumeration (at most 20 vertices).
+        ``"sat"`` (the old name of ``"maxsat"``) still works with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -197,10 +219,10 @@ def max_distance3_independent_set(graph: nx.Graph, solver: str = "sat") -> froze
 
     Raises
     ------
-    TypeError, ValueError
+    InvalidTypeError, InvalidInputError
         On a graph that is not simple/undirected, empty, or with self-loops; on
         an unknown ``solver``; ``"brute"`` on more than 20 vertices.
-    RuntimeError
+    SolverError
         If a solver's answer fails the certificate check (a bug, never expected).
 
     Notes
@@ -229,14 +251,13 @@ def max_distance3_independent_set(graph: nx.Graph, solver: str = "sat") -> froze
     1
     """
     check_graph(graph)
-    if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-    if solver == "sat":
+    solver = check_solver(solver)
+    if solver == "maxsat":
         found = _solve_sat(graph)
     elif solver == "networkx":
         found = _solve_networkx(graph)
     else:
         found = _solve_brute(graph)
     if not is_distance3_independent_set(graph, found):  # pragma: no cover - bug guard
-        raise RuntimeError(f"solver {solver!r} returned a set that is not distance-3 independent")
+        raise SolverError(f"solver {solver!r} returned a set that is not distance-3 independent")
     return frozenset(found)

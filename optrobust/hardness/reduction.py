@@ -43,38 +43,47 @@ points are within ``2 eps``; for ``p = 0`` within ``2 floor(eps)``).  For ``p =
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from optrobust._validation import check_eps
+from optrobust._validation import check_eps, check_int
+from optrobust.errors import InvalidInputError, NumericalError, ResourceLimitError
 from optrobust.finite.distribution import FiniteDistribution
 from optrobust.hardness.independent_set import (
     check_graph,
     distance2_pairs,
     is_distance3_independent_set,
 )
-from optrobust.norms import lp_distance, parse_p
+from optrobust.norms import DOMAINS, check_domain, lp_distance, parse_p
+from optrobust.parsing import DEFAULT_DOMAIN
 
 __all__ = [
     "BallClassifier",
     "DOMAINS",
+    "MAX_REDUCTION_ENTRIES",
     "ReductionInstance",
     "classifier_from_independent_set",
     "classifier_robust_error",
     "gadget_points",
     "independent_set_from_solution",
+    "max_reduction_vertices",
     "printed_construction_points",
     "reduction_dimension",
     "reduction_instance",
 ]
 
-DOMAINS = ("support", "continuous")
+#: Largest ``n * d`` (float64 entries, 128 MiB) of a reduction instance; larger graphs are
+#: refused before anything is built (:class:`~optrobust.errors.ResourceLimitError`).  With
+#: ``d = C(n, 2)`` this allows up to 322 vertices (:func:`max_reduction_vertices`).
+MAX_REDUCTION_ENTRIES = 2**24
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReductionInstance:
     """A finite robust-classification problem encoding a graph (Lemma 1).
 
@@ -120,10 +129,28 @@ class ReductionInstance:
         return self.distribution.points
 
 
-def _check_domain(domain: Any) -> str:
-    if domain not in DOMAINS:
-        raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
-    return str(domain)
+def max_reduction_vertices(p: Any, domain: str) -> int:
+    """Largest ``n`` with ``n * reduction_dimension(n, p, domain) <= MAX_REDUCTION_ENTRIES``.
+
+    >>> max_reduction_vertices(2, "support")
+    322
+    """
+    lo, hi = 1, 2**12
+    while lo < hi:  # n * d(n) is increasing in n
+        mid = (lo + hi + 1) // 2
+        if mid * reduction_dimension(mid, p, domain) <= MAX_REDUCTION_ENTRIES:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _check_size(n: int, dim: int) -> None:
+    if n * dim > MAX_REDUCTION_ENTRIES:
+        raise ResourceLimitError(
+            f"graph has {n} vertices: the reduction would need {n} x {dim} = {n * dim} "
+            f"float64 entries, more than the bound MAX_REDUCTION_ENTRIES = "
+            f"{MAX_REDUCTION_ENTRIES} (at most about 322 vertices)")
 
 
 def _pair_columns(n: int) -> dict[tuple[int, int], int]:
@@ -153,8 +180,9 @@ def reduction_dimension(n: int, p: Any, domain: str) -> int:
     >>> reduction_dimension(10, 2, "support"), reduction_dimension(4, 0, "continuous")
     (45, 7)
     """
+    n = check_int(n, name="n", minimum=1)
     p = parse_p(p)
-    _check_domain(domain)
+    check_domain(domain)
     pairs = n * (n - 1) // 2
     if p != 0:
         return max(1, pairs)
@@ -164,16 +192,40 @@ def reduction_dimension(n: int, p: Any, domain: str) -> int:
     return d if d % 2 == 1 else d + 1
 
 
+def _gadget_lambda(n: int, p: float, tau: float) -> float:
+    """``lam = tau / ((A_1 + N_1) / 2)``, refused unless it is a normal float64."""
+    a1, n1 = _unit_distances(n, p)
+    lam = tau / ((a1 + n1) / 2.0)
+    if not (math.isfinite(lam) and lam >= sys.float_info.min):
+        which = "larger" if not lam >= sys.float_info.min else "smaller"
+        raise NumericalError(
+            f"eps is outside the scales the reduction can represent in float64: threshold "
+            f"tau = {tau!r} gives the gadget entry lambda = {lam!r} for {n} vertices, and "
+            f"lambda must be a normal float64 (>= {sys.float_info.min:.3g}, finite); choose a "
+            f"{which} eps")
+    return lam
+
+
 def gadget_points(n: int, edges: Any, p: Any, tau: float, dim: int | None = None) -> np.ndarray:
     """The points ``X(H, tau)`` of the module docstring for ``H = ({0..n-1}, edges)``.
 
     For ``p >= 1``: ``||x_i - x_j||_p < tau`` for edges and ``> tau`` for
     non-edges.  For ``p = 0`` (``tau`` ignored, ``dim = D`` columns): Hamming
     distance ``D - 1`` for edges and ``D`` for non-edges.
+
+    Raises
+    ------
+    NumericalError
+        If ``lam = 2 tau / (A_1 + N_1)`` is not a normal float64 (``tau`` too small:
+        ``lam`` would underflow and the gadget lose its margin; or ``tau`` infinite).
+    ResourceLimitError
+        If ``n * dim > MAX_REDUCTION_ENTRIES``.
     """
+    n = check_int(n, name="n", minimum=1)
     p = parse_p(p)
+    d = max(1, n * (n - 1) // 2) if dim is None else check_int(dim, name="dim", minimum=1)
+    _check_size(n, d)
     cols = _pair_columns(n)
-    d = max(1, len(cols)) if dim is None else dim
     edge_set = {(min(a, b), max(a, b)) for a, b in edges}
     if p == 0:
         x = (np.arange(n)[:, None] * d + np.arange(d)[None, :] + 1).astype(np.float64)
@@ -181,15 +233,14 @@ def gadget_points(n: int, edges: Any, p: Any, tau: float, dim: int | None = None
             c = cols[(i, j)]
             x[i, c] = x[j, c] = min(x[i, c], x[j, c])
         return x
-    a1, n1 = _unit_distances(n, p)
-    lam = 2.0 * tau / (a1 + n1)
+    lam = _gadget_lambda(n, p, tau)
     x = np.zeros((n, d))
     for (i, j), c in cols.items():
         x[i, c], x[j, c] = (lam, lam) if (i, j) in edge_set else (-lam, lam)
     return x
 
 
-def reduction_instance(graph: nx.Graph, p: Any, domain: str = "support",
+def reduction_instance(graph: nx.Graph, p: Any, domain: str | None = None,
                        eps: Any = None) -> ReductionInstance:
     """Build the finite distribution of Lemma 1 (corrected) for ``graph``.
 
@@ -198,8 +249,11 @@ def reduction_instance(graph: nx.Graph, p: Any, domain: str = "support",
     graph : networkx.Graph
         Simple undirected graph, at least one vertex, no self-loops.
     p : {0, 1, 2, inf} or str
-    domain : {"support", "continuous"}
-        Where the classifier and perturbations live (see DESIGN.md).
+    domain : {"continuous", "support"}
+        Where the classifier and perturbations live.  Default: the library's one
+        default :data:`optrobust.parsing.DEFAULT_DOMAIN` (``"continuous"``).  Until this
+        release the default here was ``"support"``; calls that omit ``domain`` get a
+        ``DeprecationWarning`` saying so, and ``domain="support"`` gives the old result.
     eps : float, optional
         Budget for ``p >= 1`` (``eps > 0``, default 1.0).  For ``p = 0`` the
         construction fixes the budget; leave ``eps`` as ``None``.
@@ -212,8 +266,14 @@ def reduction_instance(graph: nx.Graph, p: Any, domain: str = "support",
 
     Raises
     ------
-    TypeError, ValueError
+    InvalidTypeError, InvalidInputError
         Bad graph, unknown ``p`` or ``domain``, ``eps <= 0``, or ``eps`` given for ``p = 0``.
+    NumericalError
+        ``eps`` so small (or so large) that the gadget's ``lambda`` is not a normal
+        float64 (below about ``1e-305`` for small graphs).
+    ResourceLimitError
+        More than :data:`MAX_REDUCTION_ENTRIES` entries (about 322 vertices); raised
+        before anything is built.
 
     Notes
     -----
@@ -238,9 +298,17 @@ def reduction_instance(graph: nx.Graph, p: Any, domain: str = "support",
     """
     check_graph(graph)
     p = parse_p(p)
-    domain = _check_domain(domain)
+    if domain is None:
+        warnings.warn(
+            f"reduction_instance: the default domain is now {DEFAULT_DOMAIN!r} (the library's "
+            f"one default, optrobust.parsing.DEFAULT_DOMAIN); it was 'support' before. Pass "
+            f"domain='support' for the old result or domain={DEFAULT_DOMAIN!r} to silence "
+            f"this warning", DeprecationWarning, stacklevel=2)
+        domain = DEFAULT_DOMAIN
+    domain = check_domain(domain)
     vertices = tuple(graph.nodes())
     n = len(vertices)
+    _check_size(n, reduction_dimension(n, p, domain))
     index = {v: i for i, v in enumerate(vertices)}
     if domain == "support":
         encoded = [(index[a], index[b]) for a, b in graph.edges()]
@@ -249,8 +317,8 @@ def reduction_instance(graph: nx.Graph, p: Any, domain: str = "support",
     dim = reduction_dimension(n, p, domain)
     if p == 0:
         if eps is not None:
-            raise ValueError("eps is fixed by the construction for p=0 (Remark 1); "
-                             "leave it as None")
+            raise InvalidInputError("eps is fixed by the construction for p=0 (Remark 1); "
+                                    "leave it as None")
         budget = float(dim - 1) if domain == "support" else float((dim - 1) // 2)
         threshold = budget if domain == "support" else 2.0 * budget
         points = gadget_points(n, encoded, 0, threshold, dim)
@@ -258,11 +326,11 @@ def reduction_instance(graph: nx.Graph, p: Any, domain: str = "support",
     else:
         budget = 1.0 if eps is None else check_eps(eps)
         if budget <= 0:
-            raise ValueError(f"eps must be a finite real number > 0 for p >= 1, got {eps!r}")
+            raise InvalidInputError(f"eps must be a finite real number > 0 for p >= 1, "
+                                    f"got {eps!r}")
         threshold = budget if domain == "support" else 2.0 * budget
+        lam = _gadget_lambda(n, p, threshold)
         points = gadget_points(n, encoded, p, threshold, dim)
-        a1, n1 = _unit_distances(n, p)
-        lam = 2.0 * threshold / (a1 + n1)
     dist = FiniteDistribution(points, np.arange(n), np.full(n, 1.0 / n))
     return ReductionInstance(graph=graph, vertices=vertices, distribution=dist, eps=budget,
                              p=p, domain=domain, threshold=threshold, lam=lam)
@@ -286,7 +354,7 @@ def printed_construction_points(graph: nx.Graph, p: Any, eps: Any = 1.0) -> np.n
     if p == 0:
         return gadget_points(k, edges, 0, 0.0, d)
     if k < 3:
-        raise ValueError(f"graph must have at least 3 vertices for eq. (16), got {k}")
+        raise InvalidInputError(f"graph must have at least 3 vertices for eq. (16), got {k}")
     eps = check_eps(eps)
     lam = eps if p == math.inf else eps / (2 * k - 4) ** (1.0 / (2 * k - 4))
     x = gadget_points(k, edges, p, 1.0, d)
@@ -302,7 +370,7 @@ def _balls_meet(x: np.ndarray, y: np.ndarray, eps: float, p: float, domain: str,
     return bool(np.any((lp_distance(support, x, p) <= eps) & (lp_distance(support, y, p) <= eps)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BallClassifier:
     """``h(x)`` = label of the first center whose closed ``eps``-ball contains ``x``, else default.
 
@@ -343,12 +411,12 @@ def classifier_from_independent_set(instance: ReductionInstance, vertices: Any) 
 
     Raises
     ------
-    ValueError
+    InvalidInputError
         If ``vertices`` is not a distance-3 independent set of ``instance.graph``.
     """
     chosen = list(vertices)
     if not is_distance3_independent_set(instance.graph, chosen):
-        raise ValueError("vertices must be a distance-3 independent set of instance.graph")
+        raise InvalidInputError("vertices must be a distance-3 independent set of instance.graph")
     index = {v: i for i, v in enumerate(instance.vertices)}
     rows = np.array(sorted(index[v] for v in chosen), dtype=np.int64)
     pts = instance.distribution.points
@@ -393,15 +461,15 @@ def independent_set_from_solution(instance: ReductionInstance, solution: Any) ->
 
     Raises
     ------
-    ValueError
+    InvalidInputError
         If the robust points do not form a distance-3 independent set (then
         the solution was not feasible for ``instance``).
     """
     robust = np.asarray(solution.robust, dtype=bool)
     if robust.shape != (instance.n_vertices,):
-        raise ValueError(f"solution.robust must have shape ({instance.n_vertices},), "
+        raise InvalidInputError(f"solution.robust must have shape ({instance.n_vertices},), "
                          f"got {robust.shape}")
     chosen = frozenset(instance.vertices[i] for i in np.flatnonzero(robust))
     if not is_distance3_independent_set(instance.graph, chosen):
-        raise ValueError("solution's robust points are not a distance-3 independent set")
+        raise InvalidInputError("solution's robust points are not a distance-3 independent set")
     return chosen

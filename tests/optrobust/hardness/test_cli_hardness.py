@@ -98,3 +98,53 @@ def test_graph_specs(spec, nodes, edges):
 
 def test_gnp_is_reproducible():
     assert nx.utils.graphs_equal(parse_graph_spec("gnp:12,0.3,7"), parse_graph_spec("gnp:12,0.3,7"))
+
+
+def _one_line_error(capsys, argv):
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("spec", ["gnp:3000,0.5,1", "cycle:100000", "path:201"])
+def test_graphs_past_the_size_bound_are_refused_up_front(capsys, spec):
+    # gnp:3000 ended in MemoryError, cycle:100000 ran for minutes: now one line, exit 2,
+    # before the graph is generated.
+    line = _one_line_error(capsys, ["hardness", "--graph", spec])
+    assert "200" in line and "vertices" in line
+
+
+def test_graph_at_the_size_bound_is_accepted():
+    from optrobust._cli_hardness import MAX_CLI_VERTICES
+
+    assert MAX_CLI_VERTICES == 200
+    assert parse_graph_spec("path:200", max_vertices=MAX_CLI_VERTICES).number_of_nodes() == 200
+
+
+@pytest.mark.parametrize("eps", ["1e-320", "5e-324"])
+def test_unrepresentable_eps_is_an_error_not_inconsistent(capsys, eps):
+    # lambda underflowed to 0 and the command printed INCONSISTENT with exit 0.
+    line = _one_line_error(capsys, ["hardness", "--graph", "cycle:9", "--norm", "l2",
+                                    "--eps", eps])
+    assert "eps" in line and "float64" in line
+
+
+def test_norm_spellings_and_the_library_domain_default(capsys):
+    for flag in ("--norm", "--p"):
+        assert main(["hardness", "--graph", "cycle:6", flag, "l2", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["p"] == "l2" and out["domain"] == "continuous" and out["consistent"]
+    assert main(["hardness", "--graph", "cycle:6", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["p"] == "linf"
+
+
+def test_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["hardness", "--help"])
+    assert exc.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--norm NORM, --p NORM" in text and "default linf" in text
+    assert "default continuous" in text and "200" in text

@@ -93,6 +93,15 @@ def test_string_vertices_are_kept():
         (nx.path_graph(21), "brute", ValueError),
     ],
 )
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_bad_input(graph, solver, error):
     with pytest.raises(error, match="graph|solver"):
         max_distance3_independent_set(graph, solver=solver)
+
+
+def test_maxsat_is_the_solver_name_and_sat_is_deprecated():
+    assert SOLVERS == ("maxsat", "networkx", "brute")
+    g = nx.path_graph(7)
+    with pytest.warns(DeprecationWarning, match="'maxsat'"):
+        old = max_distance3_independent_set(g, solver="sat")
+    assert old == max_distance3_independent_set(g, solver="maxsat") == frozenset({0, 3, 6})

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import networkx as nx
 import numpy as np
 import pytest
 
 from optrobust import hardness as H
+from optrobust.errors import NumericalError, ResourceLimitError
 from optrobust.finite.distribution import FiniteDistribution
 from optrobust.finite.robust import optimal_robust_error
+from optrobust.norms import DOMAINS as DOMAINS_ONE
+from optrobust.parsing import DEFAULT_DOMAIN
 from tests.optrobust.hardness import oracle
 
 P_VALUES = (0, 1, 2, math.inf)
@@ -163,9 +167,12 @@ def test_round_trip_rejects_infeasible_inputs():
     [
         ({"graph": nx.path_graph(3), "p": 3}, ValueError, "p must"),
         ({"graph": nx.path_graph(3), "p": 2, "domain": "torus"}, ValueError, "domain"),
-        ({"graph": nx.path_graph(3), "p": 2, "eps": 0}, ValueError, "eps"),
-        ({"graph": nx.path_graph(3), "p": 2, "eps": -1}, ValueError, "eps"),
-        ({"graph": nx.path_graph(3), "p": 0, "eps": 2}, ValueError, "eps"),
+        ({"graph": nx.path_graph(3), "p": 2, "domain": "support", "eps": 0},
+         ValueError, "eps"),
+        ({"graph": nx.path_graph(3), "p": 2, "domain": "support", "eps": -1},
+         ValueError, "eps"),
+        ({"graph": nx.path_graph(3), "p": 0, "domain": "support", "eps": 2},
+         ValueError, "eps"),
         ({"graph": nx.Graph(), "p": 2}, ValueError, "graph"),
         ({"graph": nx.Graph([(0, 0)]), "p": 2}, ValueError, "self-loop"),
         ({"graph": "petersen", "p": 2}, TypeError, "graph"),
@@ -174,6 +181,51 @@ def test_round_trip_rejects_infeasible_inputs():
 def test_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         H.reduction_instance(**kwargs)
+
+
+def test_unrepresentable_scales_are_named_errors():
+    # eps so small that lambda = 2 tau / (A_1 + N_1) underflows (it became 0 and the CLI
+    # reported INCONSISTENT): NumericalError, for both domains and every p >= 1.
+    g = nx.cycle_graph(6)
+    for p in (1, 2, math.inf):
+        for domain in DOMAINS:
+            for eps in (1e-320, 5e-324):
+                with pytest.raises(NumericalError, match="eps"):
+                    H.reduction_instance(g, p, domain, eps=eps)
+            with pytest.raises(NumericalError, match="smaller eps"):  # 2 eps overflows
+                H.reduction_instance(g, p, "continuous", eps=1.7e308)
+    # the smallest scales that are representable still give the exact answer
+    for domain in DOMAINS:
+        inst = H.reduction_instance(g, 2, domain, eps=1e-300)
+        sol = optimal_robust_error(inst.distribution, eps=inst.eps, p=2, domain=domain)
+        assert round(6 * (1 - sol.error)) == 2   # alpha_3(C_6) = 2
+
+
+def test_size_bound_is_checked_before_anything_is_built():
+    assert H.MAX_REDUCTION_ENTRIES == 2**24
+    for p, domain in ((2, "support"), (0, "continuous"), (math.inf, "continuous")):
+        n = H.max_reduction_vertices(p, domain)
+        assert n * H.reduction_dimension(n, p, domain) <= H.MAX_REDUCTION_ENTRIES
+        assert (n + 1) * H.reduction_dimension(n + 1, p, domain) > H.MAX_REDUCTION_ENTRIES
+    assert H.max_reduction_vertices(2, "support") == 322
+    with pytest.raises(ResourceLimitError, match="MAX_REDUCTION_ENTRIES"):
+        H.reduction_instance(nx.cycle_graph(100_000), 2, "continuous")
+    with pytest.raises(ResourceLimitError):
+        H.gadget_points(400, [], 2, 1.0)
+
+
+def test_domain_default_is_the_library_default_with_a_deprecation_warning():
+    g = nx.path_graph(4)
+    with pytest.warns(DeprecationWarning, match="default domain is now 'continuous'"):
+        inst = H.reduction_instance(g, 2)
+    assert inst.domain == DEFAULT_DOMAIN == "continuous"
+    # the old behaviour stays reachable, and an explicit domain gives no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old = H.reduction_instance(g, 2, "support")
+        new = H.reduction_instance(g, 2, domain="continuous")
+    assert old.domain == "support" and new.domain == "continuous"
+    assert H.DOMAINS == DOMAINS_ONE == ("continuous", "support")
 
 
 # ---------------------------------------------------------------- errata
