@@ -19,6 +19,7 @@ import json
 import math
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,16 @@ def _what_is(p: Path) -> str:
     with p.open("rb") as fh:
         head = fh.read(512)
     if head.startswith(b"PK\x03\x04"):
-        return "a damaged or truncated PyTorch file"
+        try:
+            with zipfile.ZipFile(p) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return "a damaged or truncated zip file"
+        if names and all(n.endswith(".npy") for n in names):
+            return "a numpy .npz archive"
+        if any(n.endswith("data.pkl") for n in names):
+            return "a damaged or truncated PyTorch file"
+        return "a zip archive that is not a PyTorch file"
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:

@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from empirical.errors import MissingFileError
-from optrobust.errors import InvalidInputError, InvalidTypeError
+from optrobust.errors import InvalidInputError, InvalidTypeError, ResourceLimitError
 
 __all__ = ["DATA_NAMES", "DataBundle", "DataSpec", "build_data", "default_data_root",
            "stratified_indices"]
@@ -243,16 +243,39 @@ def synthetic_model(spec: DataSpec) -> Any:
         theta_neg = theta_pos.copy()
         theta_neg[: spec.k] = -1
         return optrobust.BernoulliModel(theta_pos, theta_neg, spec.t)
-    raise InvalidInputError(f"name must be 'gaussian' or 'bernoulli' for a synthetic model; got "
-                     f"{spec.name!r}")
+    raise InvalidInputError(f"name must be 'gaussian' or 'bernoulli' for a synthetic model; "
+                            f"got {spec.name!r}")
+
+
+def _memory_bytes() -> int:
+    """Physical memory of the machine (8 GiB where it cannot be read)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return 8 << 30
+
+
+def _check_synthetic_size(dim: int, sizes: tuple[int, int]) -> None:
+    """Refuse, before allocating, a sample larger than half the machine's memory.
+
+    Sampling holds ``dim * n`` float64 values and their float32 copy: 12 bytes each.
+    """
+    need = 12 * dim * (sizes[0] + sizes[1])
+    limit = _memory_bytes() // 2
+    if need > limit:
+        raise ResourceLimitError(
+            f"dim * (train_size + test_size) = {dim} * {sizes[0] + sizes[1]} values need about "
+            f"{need / 2**30:.3g} GiB, more than half of this machine's memory "
+            f"({limit / 2**30:.3g} GiB); lower dim or the sample sizes")
 
 
 def _synthetic(spec: DataSpec) -> DataBundle:
+    sizes = (spec.train_size or SYNTHETIC_DEFAULT_SIZES[0],
+             spec.test_size or SYNTHETIC_DEFAULT_SIZES[1])
+    _check_synthetic_size(spec.dim, sizes)
     model = synthetic_model(spec)
     rng_train, rng_test = (np.random.default_rng(s)
                            for s in np.random.SeedSequence(spec.seed).spawn(2))
-    sizes = (spec.train_size or SYNTHETIC_DEFAULT_SIZES[0],
-             spec.test_size or SYNTHETIC_DEFAULT_SIZES[1])
     splits = []
     for rng, n in zip((rng_train, rng_test), sizes, strict=True):
         X, y = model.sample(n, rng=rng)

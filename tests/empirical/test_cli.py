@@ -351,3 +351,11 @@ def test_unwritable_out_is_a_one_line_error(tmp_path, capsys):
         one_line_error(capsys, [*cmd, "--out", str(tmp_path / "f")], "not a directory")
         one_line_error(capsys, [*cmd, "--out", str(tmp_path / "f" / "sub")],
                        "is not a writable directory")
+
+
+def test_npz_passed_as_checkpoint_says_so(tmp_path, capsys):
+    import numpy as np
+
+    np.savez(tmp_path / "points.npz", points=np.zeros((2, 2)), labels=np.array([0, 1]))
+    one_line_error(capsys, ["evaluate", "--checkpoint", str(tmp_path / "points.npz"), "--eps",
+                            "0.1"], "a numpy .npz archive")

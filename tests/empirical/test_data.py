@@ -179,3 +179,13 @@ def test_bad_specs():
         DataSpec(name="mnist", classes=(3,))
     with pytest.raises(TypeError, match="spec"):
         build_data("mnist")
+
+
+def test_oversized_synthetic_sample_is_refused_before_allocating():
+    """dim = 1e11 grew a numpy MemoryError (745 GiB); now a named error up front."""
+    from optrobust.errors import ResourceLimitError
+
+    with pytest.raises(ResourceLimitError, match=r"lower dim or the sample sizes"):
+        build_data(DataSpec(name="gaussian", dim=10**11, train_size=10, test_size=10))
+    small = build_data(DataSpec(name="gaussian", dim=3, train_size=10, test_size=10))
+    assert small.train.tensors[0].shape == (10, 3)
