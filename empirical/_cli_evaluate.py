@@ -20,7 +20,7 @@ from empirical import choices
 from empirical._cli_common import finite_number, norm_name, number, positive_int, user_errors
 from optrobust.parsing import CliError
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "threat_model", "trained_eps"]
 
 
 def register(sub: Any, add_common: Any) -> None:
@@ -98,7 +98,19 @@ def _check_args(args: argparse.Namespace) -> list[str]:
     return names
 
 
-def threat_model(args: argparse.Namespace, config: dict[str, Any]) -> tuple[float, str, str]:
+def trained_eps(checkpoint: dict[str, Any]) -> float:
+    """The budget the checkpoint's weights were last trained at.
+
+    The ``eps`` of its metrics row for the saved epoch (an iterative run stopped early, or
+    its ``best.pt``, was trained below the target ``config["eps"]``); else the target.
+    """
+    rows = [r for r in checkpoint.get("metrics") or () if r.get("epoch") == checkpoint["epoch"]]
+    eps = rows[-1].get("eps") if rows else None
+    return float(checkpoint["config"].get("eps") or 0.0) if eps is None else float(eps)
+
+
+def threat_model(args: argparse.Namespace, config: dict[str, Any],
+                 eps_trained: float) -> tuple[float, str, str]:
     """``(eps, norm, source)``: the options given, else the run's own training threat model.
 
     ``source`` says which came from the checkpoint (shown in the output).
@@ -107,10 +119,10 @@ def threat_model(args: argparse.Namespace, config: dict[str, Any]) -> tuple[floa
     eps = args.eps
     taken = [] if args.norm is not None else ["norm"]
     if eps is None:
-        eps = float(config.get("eps") or 0.0)
-        if config.get("method") == "standard" or eps <= 0:
+        if config.get("method") == "standard" or eps_trained <= 0:
             raise CliError("--eps is required: the checkpoint is a standard (non-adversarial) "
                            "run, so it has no training budget to default to")
+        eps = eps_trained
         taken.append("eps")
     source = f"{' and '.join(taken)} from the checkpoint" if taken else "as given"
     return eps, norm, source
@@ -132,7 +144,12 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         overrides["data_root"] = args.data_root
     with user_errors():
         run_ = load_run(args.checkpoint, device=device, data_overrides=overrides)
-    eps, norm, source = threat_model(args, run_.config)
+    eps_trained = float(run_.config.get("eps") or 0.0)
+    if args.eps is None:
+        from empirical.checkpoint import load_checkpoint
+
+        eps_trained = trained_eps(load_checkpoint(args.checkpoint))
+    eps, norm, source = threat_model(args, run_.config, eps_trained)
     bundle = run_.bundle
     x, y = bundle.test.tensors
     if args.checklist:
@@ -153,7 +170,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "eps": eps,
         "norm": norm,
         "threat_model_source": source,
-        "trained_eps": run_.config.get("eps"),
+        "trained_eps": eps_trained,
         "trained_norm": run_.config["norm"],
         "steps": args.steps,
         "restarts": args.restarts,

@@ -359,3 +359,15 @@ def test_npz_passed_as_checkpoint_says_so(tmp_path, capsys):
     np.savez(tmp_path / "points.npz", points=np.zeros((2, 2)), labels=np.array([0, 1]))
     one_line_error(capsys, ["evaluate", "--checkpoint", str(tmp_path / "points.npz"), "--eps",
                             "0.1"], "a numpy .npz archive")
+
+
+def test_default_eps_is_the_eps_the_weights_were_trained_at():
+    """An iterative run stopped (or its best.pt) below its target: the last row's eps."""
+    from empirical._cli_evaluate import trained_eps
+
+    cfg = {"eps": 0.4, "method": "iterative"}
+    rows = [{"epoch": 1, "eps": 0.1}, {"epoch": 2, "eps": 0.2}, {"epoch": 3, "eps": 0.3}]
+    assert trained_eps({"config": cfg, "epoch": 2, "metrics": rows}) == 0.2
+    assert trained_eps({"config": cfg, "epoch": 3, "metrics": rows}) == 0.3
+    assert trained_eps({"config": cfg, "epoch": 5, "metrics": rows}) == 0.4  # no row: target
+    assert trained_eps({"config": cfg, "epoch": 1, "metrics": []}) == 0.4
