@@ -34,8 +34,10 @@ secular equation for ``p = 2``, and an exact active-set (KKT) method for a full
 covariance with ``p in {1, inf}``.  The residual ``r = c - z`` is computed
 without cancellation (``r = Sigma w`` or ``c_i - eps s_i``), so the
 near-feasible regime ``eps -> feasible_eps`` tends to 1/2 from below.  A result
-is accepted only when its certificate closes, ``(upper - lower) <= RTOL *
-upper``; otherwise a slower method is tried, and then :class:`NumericalError`.
+is accepted only when its certificate closes, ``(upper - lower) <= rtol * upper``
+with ``rtol = GAUSSIAN_RTOL max(1, (D/2)^2)`` (the margin ``D/2`` certified to
+``GAUSSIAN_RTOL``); otherwise a slower method is tried, and then
+:class:`~optrobust.errors.NumericalError`.
 """
 
 from __future__ import annotations
@@ -716,8 +718,8 @@ class GaussianModel:
         -------
         GaussianRobustSolution
             ``error`` in ``[bayes_error, 1/2]``, exactly 1/2 iff ``eps >=
-            feasible_eps(p)``, with ``upper_bound - lower_bound <= GAUSSIAN_RTOL *
-            upper_bound``.
+            feasible_eps(p)``, with ``upper_bound - lower_bound <= rtol * upper_bound``
+            (``rtol`` reported on the result, ``GAUSSIAN_RTOL max(1, (D/2)^2)``).
 
         Raises
         ------
