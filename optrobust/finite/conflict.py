@@ -60,6 +60,7 @@ __all__ = [
     "check_domain",
     "check_rtol",
     "conflict_graph",
+    "support_points",
     "tie_policy",
 ]
 

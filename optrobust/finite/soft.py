@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -41,13 +42,14 @@ from optrobust.finite.conflict import (
     ball_incidence,
     conflict_graph,
     support_points,
+    tie_policy,
 )
 from optrobust.finite.distribution import FiniteDistribution
 
 __all__ = ["SoftRobustBound", "soft_robust_error_lower_bound", "conflict_triples"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SoftRobustBound:
     """Value of the conflict-hypergraph LP.
 
@@ -64,6 +66,8 @@ class SoftRobustBound:
     exact : bool
         ``True`` when ``order >= number of labels`` (all hyperedges kept).
     eps, p, domain
+    rtol : float
+        Tie tolerance of the conflict decisions (0: exact ties); ``tie_policy`` names it.
     """
 
     error: float
@@ -75,6 +79,12 @@ class SoftRobustBound:
     eps: float
     p: float
     domain: str
+    rtol: float = 0.0
+
+    @property
+    def tie_policy(self) -> str:
+        """``'exact'`` or ``'rtol=...'`` (see :func:`optrobust.finite.conflict.tie_policy`)."""
+        return tie_policy(self.rtol)
 
 
 def _hamming_triple_meets(x: np.ndarray, r: int) -> bool:
@@ -124,15 +134,35 @@ def _l1_triple_meets(x: np.ndarray, eps: float, rtol: float) -> bool:
 
 
 def _l2_triple_meets(x: np.ndarray, eps: float, rtol: float) -> bool:
-    """Minimal enclosing ball of three points has radius <= eps."""
-    s = sorted(float(np.sum((x[i] - x[j]) ** 2)) for i, j in ((0, 1), (0, 2), (1, 2)))
-    a2, b2, c2 = s
-    if c2 >= a2 + b2:  # right or obtuse: the longest side is a diameter
-        r2 = c2 / 4.0
-    else:
-        area16 = 2 * (a2 * b2 + b2 * c2 + c2 * a2) - (a2 * a2 + b2 * b2 + c2 * c2)
-        r2 = a2 * b2 * c2 / area16
-    return r2 <= (eps * (1.0 + rtol)) ** 2
+    """Minimal enclosing ball of three points has radius ``<= eps (1 + rtol)``.
+
+    Decided in floating point (on coordinates scaled by a power of two) when the
+    radius is clearly away from the threshold and the triangle is not nearly
+    degenerate, otherwise exactly in rational arithmetic (the tie policy of
+    :mod:`optrobust.finite.conflict`).
+    """
+    k = math.frexp(float(np.max(np.abs(x), initial=0.0)) or 1.0)[1]
+    xs = np.ldexp(x, -k)
+    s = sorted(float(np.sum((xs[i] - xs[j]) ** 2)) for i, j in ((0, 1), (0, 2), (1, 2)))
+    t = math.ldexp(eps, -k) * (1.0 + rtol)
+    r2 = _enclosing_radius2(*s)
+    scale = (s[0] + s[1] + s[2]) ** 2
+    area16 = 2 * (s[0] * s[1] + s[1] * s[2] + s[2] * s[0]) - (s[0] ** 2 + s[1] ** 2 + s[2] ** 2)
+    if math.isfinite(r2) and area16 > 1e-6 * scale and abs(r2 - t * t) > 1e-6 * t * t:
+        return r2 <= t * t
+    fr = [sum(((Fraction(float(a)) - Fraction(float(b))) ** 2
+               for a, b in zip(x[i], x[j], strict=True)), Fraction(0))
+          for i, j in ((0, 1), (0, 2), (1, 2))]
+    tf = Fraction(eps) * (1 + Fraction(rtol))
+    return _enclosing_radius2(*sorted(fr)) <= tf * tf
+
+
+def _enclosing_radius2(a2: Any, b2: Any, c2: Any) -> Any:
+    """Squared radius of the minimal enclosing ball from squared sides ``a2 <= b2 <= c2``."""
+    if c2 >= a2 + b2:  # right or obtuse (or degenerate): the longest side is a diameter
+        return c2 / 4
+    area16 = 2 * (a2 * b2 + b2 * c2 + c2 * a2) - (a2 * a2 + b2 * b2 + c2 * c2)
+    return a2 * b2 * c2 / area16
 
 
 def conflict_triples(dist: FiniteDistribution, graph: ConflictGraph) -> np.ndarray:
@@ -246,5 +276,5 @@ def soft_robust_error_lower_bound(dist: FiniteDistribution, *, eps: Any, p: Any,
         error=error, q=q, order=order, n_pair_constraints=int(pairs.shape[0]),
         n_triple_constraints=int(triples.shape[0]),
         exact=order >= np.unique(dist.labels).size,
-        eps=graph.eps, p=graph.p, domain=graph.domain,
+        eps=graph.eps, p=graph.p, domain=graph.domain, rtol=graph.rtol,
     )

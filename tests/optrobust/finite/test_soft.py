@@ -104,3 +104,21 @@ def test_two_labels_lp_equals_deterministic():
 def test_order_validated():
     with pytest.raises(ValueError, match="order"):
         soft_robust_error_lower_bound(triangle(1.0), eps=1.0, p=2, order=4)
+
+
+def test_l2_triple_at_the_exact_enclosing_radius_is_a_hyperedge_at_every_scale():
+    # Right triangle (0,0), (6,0), (0,8): hypotenuse 10 is a diameter, enclosing radius 5
+    # exactly.  eps = 5 touches (closed balls: a common point exists), one ulp below does
+    # not; scaling everything by 2^k (exact) changes nothing (tie policy: exact).
+    from optrobust.finite import conflict_graph, conflict_triples
+
+    x = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 8.0]])
+    for k in (-600, 0, 600):
+        s = 2.0 ** k
+        d = FiniteDistribution(x * s, [0, 1, 2])
+        at = conflict_graph(d, eps=5.0 * s, p=2)
+        assert conflict_triples(d, at).tolist() == [[0, 1, 2]]
+        below = conflict_graph(d, eps=math.nextafter(5.0, 0) * s, p=2)
+        assert conflict_triples(d, below).tolist() == []
+        bound = soft_robust_error_lower_bound(d, eps=5.0 * s, p=2, order=3)
+        assert bound.tie_policy == "exact" and bound.error == pytest.approx(2 / 3)
