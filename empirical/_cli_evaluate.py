@@ -154,11 +154,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     x, y = bundle.test.tensors
     if args.checklist:
         return _checklist(args, run_, x, y, eps, norm, device)
-    with user_errors():
-        attacks = {n: make_attack(n, eps=eps, p=norm, steps=args.steps,
-                                  step_size=args.step_size, restarts=args.restarts,
-                                  lower=bundle.lower, upper=bundle.upper, seed=args.seed)
-                   for n in names}
+    attacks = {n: make_attack(n, eps=eps, p=norm, steps=args.steps, step_size=args.step_size,
+                              restarts=args.restarts, lower=bundle.lower, upper=bundle.upper,
+                              seed=args.seed)
+               for n in names}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(args.seed)
         res = evaluate(run_.model, x, y, attacks, batch_size=args.batch_size, device=device)
@@ -190,20 +189,20 @@ def _checklist(args: argparse.Namespace, run_: Any, x: Any, y: Any, eps: float, 
 
     bundle = run_.bundle
     source: Any = None
-    with user_errors():
-        if args.transfer_from == "off":
-            source = "off"
-        elif args.transfer_from is not None:
+    if args.transfer_from == "off":
+        source = "off"
+    elif args.transfer_from is not None:
+        with user_errors():  # the source run's config is checked with plain ValueErrors
             source = load_source_model(args.transfer_from,
                                        input_shape=tuple(bundle.input_shape),
                                        num_classes=bundle.num_classes,
                                        data=run_.config["data"], device=device)
-        cl = run_checklist(run_.model, x.to(device), y.to(device), eps=eps, p=norm,
-                           lower=bundle.lower, upper=bundle.upper, steps=args.steps,
-                           restarts=args.restarts, seed=args.seed,
-                           transfer_source=source, autoattack=args.autoattack or "auto",
-                           autoattack_max_iter=args.autoattack_iter or 20,
-                           acc_tol=ACC_TOL if args.tol is None else args.tol)
+    cl = run_checklist(run_.model, x.to(device), y.to(device), eps=eps, p=norm,
+                       lower=bundle.lower, upper=bundle.upper, steps=args.steps,
+                       restarts=args.restarts, seed=args.seed,
+                       transfer_source=source, autoattack=args.autoattack or "auto",
+                       autoattack_max_iter=args.autoattack_iter or 20,
+                       acc_tol=ACC_TOL if args.tol is None else args.tol)
     payload = {**cl.to_dict(), "checkpoint": args.checkpoint, "epoch": run_.epoch,
                "transfer_from": args.transfer_from}
     return payload, cl.to_text()
