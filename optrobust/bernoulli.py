@@ -325,7 +325,9 @@ def level_dp_error(k: int, t: float | Fraction, r: int) -> float | Fraction:
         for T in (0, 1):
             prefmax[T][j] = max(best[T][j], prefmax[T][j - 1] if j else zero)
     top = max(prefmax[0][k], prefmax[1][k])
-    return 1 - top
+    # The constant classifier (all + levels) is a feasible choice of weight 1/2; in float
+    # mode the pmf sum can fall an ulp short of it.
+    return min(1 - top, Fraction(1, 2) if exact else 0.5)
 
 
 def threshold_errors(k: int, t: float, r: int) -> np.ndarray:
@@ -437,7 +439,8 @@ class HammingThresholdClassifier:
         free = (np.minimum(np.abs(rest - lo), np.abs(rest - hi)) / scale) ** pp
         saving = -np.sort(-np.maximum(keep - flip, 0.0), axis=1)
         total = keep.sum(axis=1) + free.sum(axis=1) - saving[:, : self.a].sum(axis=1)
-        dist = np.maximum(total, 0.0) ** (1.0 / pp) * scale
+        with np.errstate(over="ignore"):  # inf: farther than any finite eps
+            dist = np.maximum(total, 0.0) ** (1.0 / pp) * scale
         return np.where(dist <= self.eps * (1 + 1e-12), 1, -1)
 
 

@@ -126,9 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(_glue_negative_values(argv))
     try:
         payload, text = args.func(args)
-    except (OptrobustError, OSError) as exc:
-        # OSError: a data file that cannot be read (``exact --data missing.npz``) until every
-        # command converts its own file errors into CliError where it opens the file.
+    except OptrobustError as exc:
         return _fail(args.command, exc)
     except KeyboardInterrupt:
         sys.stderr.write(f"optrobust {args.command}: interrupted\n")

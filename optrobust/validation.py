@@ -121,6 +121,13 @@ def check_p(p: Any, *, allowed: tuple[float, ...] | None = P_VALUES, name: str =
         raise InvalidTypeError(
             f"{name} must be a norm such as 0, 1, 2, inf or 'l0', 'l1', 'l2', 'linf', "
             f"got {type(p).__name__}")
+    if not isinstance(p, str):
+        try:
+            float(p)
+        except OverflowError:  # 10**400 is no exponent the library knows
+            raise InvalidInputError(
+                f"{name} must be one of 0, 1, 2, inf (or 'l0', 'l1', 'l2', 'linf'); "
+                "got a number too large for a float64") from None
     try:
         return parse_p(p, allowed=allowed, name=name)
     except OptrobustError:

@@ -336,6 +336,13 @@ def test_results_are_frozen_and_read_only():
     assert sol.classifier.theta_pos.tolist() == [1, -1, 1] and sol.classifier.k == 2
 
 
+def test_level_dp_oracle_never_exceeds_one_half():
+    """Found by the fuzz suite: the float pmf sum fell an ulp short (0.5000000000000001)."""
+    for k in range(1, 30):
+        for r in range(k + 1):
+            assert level_dp_error(k, 0.2, r) <= 0.5
+
+
 def test_threshold_errors_is_deprecated_but_agrees():
     b = BernoulliModel.symmetric(40, 0.2)
     with pytest.warns(DeprecationWarning):

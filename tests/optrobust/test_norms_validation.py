@@ -105,6 +105,9 @@ def test_check_p_named_errors(bad, err):
     with pytest.raises(err, match="--norm"):
         check_p(bad, name="--norm")
     assert check_p("l_inf") == math.inf and check_p(np.int64(2)) == 2
+    for huge in (10**400, Fraction(10**400, 3)):  # float(p) overflows: a named error
+        with pytest.raises(InvalidInputError, match="too large"):
+            check_p(huge)
 
 
 @pytest.mark.parametrize("fn", [check_eps, check_t])
