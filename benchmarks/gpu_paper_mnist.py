@@ -140,6 +140,37 @@ TINY = Scale(train_size=256, test_size=128, epoch_eval_size=64, eval_steps=5,
 TINY_MODEL = "small-cnn"
 
 
+# ----------------------------------------------------------------------------- budget
+class BudgetExceeded(BaseException):  # noqa: N818 (not an error: the clock ran out)
+    """Raised by the interval timer at a deadline; a ``BaseException`` so that the phases'
+    ``except Exception`` (a failing mode, a failing check) do not swallow it."""
+
+
+@contextlib.contextmanager
+def hard_deadline(deadline: float) -> Iterator[None]:
+    """Raise :class:`BudgetExceeded` in the main thread at ``deadline`` (perf_counter time)
+    even inside one long step (a check, an AutoAttack chunk); restores the previous timer."""
+    import signal
+
+    def fire(signum: int, frame: Any) -> None:
+        raise BudgetExceeded
+
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise BudgetExceeded
+    old = signal.signal(signal.SIGALRM, fire)
+    prev = signal.setitimer(signal.ITIMER_REAL, left)[0]
+    t_set = time.perf_counter()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        if prev > 0:  # an outer deadline: re-arm what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(1e-3, prev - (time.perf_counter()
+                                                                 - t_set)))
+
+
 # ----------------------------------------------------------------------------- logging
 class Log:
     """Events to ``log.jsonl`` (flushed per line) and one line each to stderr."""
@@ -295,11 +326,14 @@ class FastRun:
         self.sums = torch.zeros(4, dtype=torch.float64, device=device)
         self.graphs: dict[str, Any] | None = None
         self.seconds = 0.0
+        if cuda:  # the run's stream must see the weights copied on the default stream
+            torch.cuda.synchronize(device)
 
     # -- the per-batch work (eager functions; the graphs capture the same functions) --------
     def _autocast(self) -> Any:
         if self.precision == "bf16":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+            # no weight-cast cache: it does not survive CUDA graph capture
+            return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
         return contextlib.nullcontext()
 
     def pgd_iterate(self, x: torch.Tensor, y: torch.Tensor, xa: torch.Tensor,
@@ -589,8 +623,11 @@ def load_data(scale: Scale, root: str, device: torch.device, seed: int) -> dict[
                     test_size=scale.test_size, seed=seed)
     bundle = build_data(spec)
     (xtr, ytr), (xte, yte) = bundle.train.tensors, bundle.test.tensors
-    return {"spec": spec, "x_train": xtr.to(device), "y_train": ytr.to(device),
+    data = {"spec": spec, "x_train": xtr.to(device), "y_train": ytr.to(device),
             "x_test": xte.to(device), "y_test": yte.to(device)}
+    if device.type == "cuda":  # other streams read these
+        torch.cuda.synchronize(device)
+    return data
 
 
 def _probe_cfg(data: dict[str, Any], out: Path, eps: float, model: str | None
@@ -869,12 +906,17 @@ def evaluate_aa(res: dict[str, Any], ckpt: Path, data: dict[str, Any], device: t
     robust = _str_mask(res["pgd_mask"])
     worst = list(res["aa_mask"])
     covered = res["aa_covered"]
-    last = 0.0
+    per_image = None  # seconds per test image (attacked or not), from the last chunk
     while covered < n:
-        if time.perf_counter() + 1.5 * last > deadline:
+        left = deadline - time.perf_counter()
+        if per_image is None:
+            size = min(scale.aa_chunk, 250) if scale is FULL else scale.aa_chunk
+        else:  # a chunk predicted to take at most half the time left
+            size = min(scale.aa_chunk, int(0.5 * left / max(per_image, 1e-9)))
+        if left <= 0 or size < 1:
             break
         t0 = time.perf_counter()
-        hi = min(n, covered + scale.aa_chunk)
+        hi = min(n, covered + size)
         sel = robust[covered:hi].nonzero().flatten() + covered
         chunk = robust[covered:hi].clone()
         if len(sel):
@@ -887,8 +929,9 @@ def evaluate_aa(res: dict[str, Any], ckpt: Path, data: dict[str, Any], device: t
                 still = (model(xa).argmax(1) == ys).cpu()
             chunk[sel - covered] = still
         worst.extend("1" if v else "0" for v in chunk.tolist())
-        covered = hi
         last = time.perf_counter() - t0
+        per_image = last / (hi - covered)
+        covered = hi
         res.update(aa_covered=covered, aa_mask="".join(worst),
                    aa_attack=f"ART AutoAttack max_iter={scale.aa_max_iter}",
                    aa_seconds=round(res.get("aa_seconds", 0.0) + last, 2))
@@ -1037,7 +1080,10 @@ def cuda_checks(out: Path, work: Path, device: torch.device, root: str, seed: in
             return
         t0 = time.perf_counter()
         try:
-            r = fn()
+            with hard_deadline(deadline):
+                r = fn()
+        except BudgetExceeded:
+            r = {"ok": None, "skipped": "stopped at the end of the checks' budget"}
         except Exception as exc:
             r = {"ok": False, "error": f"{type(exc).__name__}: {exc}",
                  "trace": traceback.format_exc(limit=6)}
@@ -1121,15 +1167,21 @@ def cuda_checks(out: Path, work: Path, device: torch.device, root: str, seed: in
         return {"ok": ok, **out_r}
 
     def audit() -> dict[str, Any]:
-        cmd = [sys.executable, "-m", "empirical", "audit", "--help"]
-        h = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        base = [sys.executable, "-m", "empirical", "audit"]
+        h = subprocess.run(base + ["--help"], capture_output=True, text=True, timeout=120)
         if h.returncode != 0:
             return {"ok": None, "note": "no audit sub-command in this version"}
-        cmd = [sys.executable, "-m", "empirical", "audit", "--checkpoint",
-               str(dev_dir / "checkpoint.pt"), "--device", dev, "--json"]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        return {"ok": r.returncode == 0, "rc": r.returncode, "stdout": r.stdout[-2000:],
-                "stderr": r.stderr[-2000:]}
+        out_r: dict[str, Any] = {}
+        for where in ("cpu", dev) if dev != "cpu" else ("cpu",):
+            cmd = base + ["--weights", str(work / "cpu" / "checkpoint.pt"), "--dataset",
+                          "mnist", "--data-root", root, "--n", "100", "--eps", "0.3",
+                          "--autoattack", "reduced", "--no-checklist", "--time-limit", "30",
+                          "--out", str(work / f"audit-{where}"), "--device", where, "--json"]
+            left = max(10.0, deadline - time.perf_counter())  # within the checks' budget
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=left)
+            out_r[where] = {"rc": r.returncode, "stdout": r.stdout[-3000:],
+                            "stderr": r.stderr[-1500:], "command": " ".join(cmd)}
+        return {"ok": all(v["rc"] == 0 for v in out_r.values()), **out_r}
 
     check("training", training)
     if "cpu" in runs and "dev" in runs:
@@ -1140,6 +1192,7 @@ def cuda_checks(out: Path, work: Path, device: torch.device, root: str, seed: in
     check("audit", audit)
     res["all_ok"] = all(c.get("ok") in (True, None) for c in res["checks"].values()
                         if "skipped" not in c)
+    res["checked"] = sorted(k for k, c in res["checks"].items() if c.get("ok") is True)
     write_json(path, res)
     return res
 
@@ -1209,101 +1262,148 @@ def main(argv: list[str] | None = None) -> int:
         write_json(summary_path, summary)
         return 0
     phases: dict[str, float] = {}
-    t0 = time.perf_counter()
-    data = load_data(scale, args.data_root, device, args.seed)
-    phases["data_s"] = round(time.perf_counter() - t0, 2)
-    t0 = time.perf_counter()
-    if args.modes:
-        modes = [tuple(m.split("-")) for m in args.modes.split(",")]
-    elif device.type == "cuda":
-        modes = [("eager", "fp32"), ("graph", "fp32"), ("eager", "bf16"), ("graph", "bf16")]
-    else:
-        modes = [("eager", "fp32")]
-    pr = probe(data, work, device, scale, log, modes=modes, model=args.model)
-    summary["probe"] = pr
-    phases["probe_s"] = round(time.perf_counter() - t0, 2)
-    n_test = len(data["x_test"])
-    pgd_reserve = (len(RUN_ORDER) * len(TABLE_EPS) * (scale.eval_steps + 1) * n_test *
-                   pr["eval_s_per_step_per_image"] * 1.3 + 5.0)
-    aa_reserve = max(0.0 if args.tiny else 20.0, args.aa_share * args.budget_s)
-    write_reserve = 5.0 if args.tiny else 15.0
-    train_s = end - time.perf_counter() - pgd_reserve - aa_reserve - write_reserve
-    plan_path = work / "plan.json"
-    if plan_path.exists():
-        plan = json.loads(plan_path.read_text())
-        log("plan_reused", factor=plan["factor"])
-    else:
-        plan = make_plan(data, work, pr, train_s, scale, tiny=args.tiny, seed=args.seed,
-                         model=args.model)
-        write_json(plan_path, plan)
-    plan["reserves_s"] = {"pgd_eval": round(pgd_reserve, 1), "autoattack": round(aa_reserve, 1),
-                          "writing": write_reserve}
-    summary["plan"] = plan
-    write_json(summary_path, summary)
-    log("plan", factor=plan["factor"], predicted_wall_s=plan["predicted_wall_s"],
-        train_s_available=round(train_s), cuts=plan["cuts"])
-    from empirical.config import config_from_dict
 
-    cfgs = {k: config_from_dict(v) for k, v in plan["configs"].items()}
-    mode, prec = pr["chosen"].split("-")
-    train_deadline = end - pgd_reserve - aa_reserve - write_reserve
-    t0 = time.perf_counter()
+    def pipeline() -> None:
+        t0 = time.perf_counter()
+        data = load_data(scale, args.data_root, device, args.seed)
+        phases["data_s"] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        if args.modes:
+            modes = [tuple(m.split("-")) for m in args.modes.split(",")]
+        elif device.type == "cuda":
+            modes = [("eager", "fp32"), ("graph", "fp32"), ("eager", "bf16"), ("graph", "bf16")]
+        else:
+            modes = [("eager", "fp32")]
+        pr = probe(data, work, device, scale, log, modes=modes, model=args.model)
+        summary["probe"] = pr
+        phases["probe_s"] = round(time.perf_counter() - t0, 2)
+        n_test = len(data["x_test"])
+        pgd_reserve = (len(RUN_ORDER) * len(TABLE_EPS) * (scale.eval_steps + 1) * n_test *
+                       pr["eval_s_per_step_per_image"] * 1.3 + 5.0)
+        aa_reserve = max(0.0 if args.tiny else 20.0, args.aa_share * args.budget_s)
+        write_reserve = 5.0 if args.tiny else 15.0
+        train_s = end - time.perf_counter() - pgd_reserve - aa_reserve - write_reserve
+        plan_path = work / "plan.json"
+        if plan_path.exists():
+            plan = json.loads(plan_path.read_text())
+            log("plan_reused", factor=plan["factor"])
+        else:
+            plan = make_plan(data, work, pr, train_s, scale, tiny=args.tiny, seed=args.seed,
+                             model=args.model)
+            write_json(plan_path, plan)
+        plan["reserves_s"] = {"pgd_eval": round(pgd_reserve, 1), "autoattack": round(aa_reserve, 1),
+                              "writing": write_reserve}
+        summary["plan"] = plan
+        write_json(summary_path, summary)
+        log("plan", factor=plan["factor"], predicted_wall_s=plan["predicted_wall_s"],
+            train_s_available=round(train_s), cuts=plan["cuts"])
+        from empirical.config import config_from_dict
 
-    def make(name: str) -> FastRun:
-        r = FastRun(name, cfgs[name], work / "runs" / name, data, device, mode=mode,
-                    precision=prec, epoch_eval_batch=scale.epoch_eval_size, log=log)
-        if mode == "graph" and not r.done:
-            with torch.cuda.stream(r.stream):
-                r.capture()
-        return r
+        cfgs = {k: config_from_dict(v) for k, v in plan["configs"].items()}
+        t0 = time.perf_counter()
+        train_deadline = end - pgd_reserve - aa_reserve - write_reserve
+        summary["training"] = train_phase(cfgs, work, data, device, pr["chosen"], scale, log,
+                                          train_deadline)
+        phases["train_s"] = round(time.perf_counter() - t0, 2)
+        summary["metrics"] = {n: read_jsonl(work / "runs" / n / "metrics.jsonl") for n in RUN_ORDER
+                              if (work / "runs" / n / "metrics.jsonl").exists()}
+        if not summary["training"]["complete"]:
+            cut = {k: v for k, v in summary["training"]["runs"].items()
+                   if v["epochs_done"] < v["epochs_planned"]}
+            summary["plan"]["cuts"].append(f"training stopped before the plan's end: {cut}")
+            log("cut", runs=cut)
+        write_json(summary_path, summary)
+        eval_phase(out, work, data, device, scale, args.seed, log, summary, phases,
+                   end - write_reserve)
 
-    complete = True
     try:
-        # the chain adv -> ext is the longest: ext joins as soon as adv is done
-        first = [make(n) for n in ("adv-0.3", "iat-0-0.4", "standard")]
-        complete = train_interleaved(first, train_deadline,
-                                     followers={"adv-0.3": lambda: make("ext-0.3-0.4")})
-    except FloatingPointError as exc:
-        log("diverged", error=str(exc))
-        complete = False
-    phases["train_s"] = round(time.perf_counter() - t0, 2)
+        with hard_deadline(end):
+            pipeline()
+    except BudgetExceeded:
+        done = ", ".join(k for k in phases) or "nothing"
+        summary.setdefault("plan", {}).setdefault("cuts", []).append(
+            f"the hard budget of {args.budget_s:g} s ran out (phases finished: {done}); the "
+            "files hold the last complete state")
+        log("budget_exceeded", phases_done=done)
+    phases["total_s"] = round(time.perf_counter() - t_start, 2)
+    summary["phases"] = phases
+    write_json(summary_path, summary)
+    log("done", **phases)
+    return 0
+
+
+def train_phase(cfgs: dict[str, TrainConfig], work: Path, data: dict[str, Any],
+                device: torch.device, chosen: str, scale: Scale, log: Log,
+                deadline: float) -> dict[str, Any]:
+    """Train the four runs interleaved (``ext`` joins when ``adv-0.3`` is done) in the probed
+    mode; if that mode fails mid-run, the runs resume from their checkpoints in eager fp32."""
+    attempts = [chosen] + (["eager-fp32"] if chosen != "eager-fp32" else [])
+    complete, errors = False, []
+    for attempt in attempts:
+        mode, prec = attempt.split("-")
+
+        def make(name: str, mode: str = mode, prec: str = prec) -> FastRun:
+            r = FastRun(name, cfgs[name], work / "runs" / name, data, device, mode=mode,
+                        precision=prec, epoch_eval_batch=scale.epoch_eval_size, log=log)
+            if mode == "graph" and not r.done:
+                with torch.cuda.stream(r.stream):
+                    r.capture()
+            return r
+
+        try:
+            first = [make(n) for n in ("adv-0.3", "iat-0-0.4", "standard")]
+            complete = train_interleaved(first, deadline,
+                                         followers={"adv-0.3": lambda: make("ext-0.3-0.4")})
+            break
+        except FloatingPointError as exc:  # divergence: keep the last good epochs
+            log("diverged", error=str(exc))
+            errors.append(str(exc))
+            break
+        except Exception as exc:  # a failing mode: report it, resume in the next one
+            log("train_failed", mode=attempt, error=f"{type(exc).__name__}: {exc}",
+                trace=traceback.format_exc(limit=6))
+            errors.append(f"{attempt}: {type(exc).__name__}: {exc}")
     status = {}
     for name in RUN_ORDER:
         p = work / "runs" / name / "checkpoint.pt"
         done = int(load_checkpoint(p)["epoch"]) if p.exists() else 0
         status[name] = {"epochs_done": done, "epochs_planned": cfgs[name].epochs}
-    summary["training"] = {"complete": complete, "runs": status}
-    summary["metrics"] = {n: read_jsonl(work / "runs" / n / "metrics.jsonl") for n in RUN_ORDER
-                          if (work / "runs" / n / "metrics.jsonl").exists()}
-    if not complete:
-        cut = {k: v for k, v in status.items() if v["epochs_done"] < v["epochs_planned"]}
-        summary["plan"]["cuts"].append(f"training stopped at the deadline: {cut}")
-        log("cut", runs=cut)
-    write_json(summary_path, summary)
-    # evaluation: PGD first (claim eps first), then AutoAttack on the survivors
+    return {"complete": complete, "runs": status, "errors": errors}
+
+
+def eval_phase(out: Path, work: Path, data: dict[str, Any], device: torch.device, scale: Scale,
+               seed: int, log: Log, summary: dict[str, Any], phases: dict[str, float],
+               deadline: float) -> None:
+    """PGD on every (run, eps) -- the claim first --, the table and figures, then AutoAttack
+    on PGD's survivors with an equal share of the time left per row; rewrites the table after
+    every row, so a kill leaves the latest complete state."""
     t0 = time.perf_counter()
     results: dict[tuple[str, float], dict[str, Any]] = {}
     order = [(n, CLAIM_EPS) for n in RUN_ORDER[:3]] + [(n, 0.3) for n in RUN_ORDER[:3]] + \
         [("standard", e) for e in TABLE_EPS]
-    eval_deadline = end - write_reserve
     for name, eps in order:
         p = work / "runs" / name / "checkpoint.pt"
-        if not p.exists() or time.perf_counter() > eval_deadline - 2:
+        if not p.exists() or time.perf_counter() > deadline - 2:
             continue
-        results[(name, eps)] = evaluate_pgd(name, p, eps, data, device, scale, work,
-                                            args.seed, log)
+        results[(name, eps)] = evaluate_pgd(name, p, eps, data, device, scale, work, seed, log)
     phases["pgd_eval_s"] = round(time.perf_counter() - t0, 2)
+    table(results, out, summary)
+    figures(out, work)
     t0 = time.perf_counter()
-    for name, eps in order:
-        if (name, eps) in results:
-            p = work / "runs" / name / "checkpoint.pt"
-            try:
-                results[(name, eps)] = evaluate_aa(results[(name, eps)], p, data, device,
-                                                   scale, work, args.seed, eval_deadline, log)
-            except Exception as exc:  # reported; the PGD table still stands
-                log("aa_failed", run=name, eps=eps, error=f"{type(exc).__name__}: {exc}")
-                summary.setdefault("errors", []).append(f"AutoAttack {name}@{eps}: {exc}")
+    pairs = [k for k in order if k in results]
+    for i, (name, eps) in enumerate(pairs):
+        p = work / "runs" / name / "checkpoint.pt"
+        now = time.perf_counter()
+        pair_deadline = now + (deadline - now) / (len(pairs) - i)
+        try:
+            results[(name, eps)] = evaluate_aa(results[(name, eps)], p, data, device, scale,
+                                               work, seed, pair_deadline, log)
+        except Exception as exc:  # reported; the PGD table still stands
+            log("aa_failed", run=name, eps=eps, error=f"{type(exc).__name__}: {exc}")
+            summary.setdefault("errors", []).append(f"AutoAttack {name}@{eps}: {exc}")
+        table(results, out, summary)
     phases["aa_eval_s"] = round(time.perf_counter() - t0, 2)
+    n_test = len(data["x_test"])
     aa = {f"{n}@{e:g}": r["aa_covered"] for (n, e), r in results.items()}
     if any(v < n_test for v in aa.values()):
         summary["plan"]["cuts"].append(f"AutoAttack covered only the first images (of "
@@ -1312,11 +1412,6 @@ def main(argv: list[str] | None = None) -> int:
     table(results, out, summary)
     figures(out, work)
     phases["write_s"] = round(time.perf_counter() - t0, 2)
-    phases["total_s"] = round(time.perf_counter() - t_start, 2)
-    summary["phases"] = phases
-    write_json(summary_path, summary)
-    log("done", **phases)
-    return 0
 
 
 if __name__ == "__main__":

@@ -182,3 +182,23 @@ def test_plan_cuts_epochs_to_fit_and_says_so(tmp_path):
     assert cut["configs"]["ext-0.3-0.4"]["epochs"] == 5
     assert cut["configs"]["standard"]["epochs"] == 5
     assert "adversarial 30 ->" in cut["cuts"][0]
+
+
+@needs_mnist
+def test_hard_budget_stops_cleanly_and_says_what_ran_out(tmp_path):
+    """A budget too small for the pipeline: the command still exits 0 within about the
+    budget, with a summary that says the budget ran out and which phases had finished."""
+    import time
+
+    gpm = _script()
+    out = tmp_path / "out"
+    t0 = time.perf_counter()
+    rc = gpm.main(["--out", str(out), "--work", str(tmp_path / "work"), "--budget-s", "3",
+                   "--tiny", "--device", "cpu", "--data-root", str(SHARED_DATA), "--quiet"])
+    assert rc == 0
+    assert time.perf_counter() - t0 < 3 + 30  # the deadline interrupts, not the end of work
+    summary = json.loads((out / "summary.json").read_text())
+    assert any("hard budget of 3 s ran out" in c for c in summary["plan"]["cuts"])
+    events = [json.loads(line)["event"] for line in (out / "log.jsonl").read_text().splitlines()
+              if line]
+    assert "budget_exceeded" in events and "done" in events
