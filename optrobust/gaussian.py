@@ -384,7 +384,8 @@ class GaussianRobustSolution:
         or a fallback ``"bvls"`` / ``"slsqp"`` (each polished and re-certified).
     rtol : float
         The relative tolerance the certificate was checked against,
-        ``GAUSSIAN_RTOL * max(1, (D/2)^2)`` (``D/2`` the margin of the lower bound).
+        ``GAUSSIAN_RTOL * max(1, (D/2)^2)`` (``D/2`` the smaller of the two bounds'
+        margins, the classifier's).
     gap : float
         ``upper_bound - lower_bound`` (``<= rtol * upper_bound``).
     """
@@ -855,7 +856,10 @@ class GaussianModel:
         sol = GaussianRobustSolution(
             error=error, lower_bound=min(lower, error), upper_bound=max(upper, error),
             shift=_ldexp(z, self._ec), classifier=self._classifier(w), eps=eps, p=p,
-            method=cand.method, rtol=GAUSSIAN_RTOL * max(1.0, min(m_low, 1e150) ** 2))
+            method=cand.method,
+            # The smaller (classifier's) margin sets the tolerance, so a wrong lower
+            # bound cannot loosen its own check.
+            rtol=GAUSSIAN_RTOL * max(1.0, min(max(m_up, 0.0), m_low, 1e150) ** 2))
         return sol, rel
 
     def robust_error(self, *, eps: float, p: Any = 2) -> float:

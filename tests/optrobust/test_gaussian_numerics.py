@@ -50,11 +50,11 @@ def kinds(seed: int = 0) -> dict[str, GaussianModel]:
 
 def assert_certified(sol) -> None:
     """The certificate closes: gap <= rtol * upper with rtol = GAUSSIAN_RTOL max(1, m^2),
-    m = Phi^-1(1 - lower) the lower bound's margin (docs/theory.md)."""
+    m = Phi^-1(1 - upper) the classifier's margin (docs/theory.md)."""
     assert sol.lower_bound <= sol.error <= sol.upper_bound <= 0.5
     assert sol.gap <= sol.rtol * sol.upper_bound * (1 + 1e-9) + 1e-300
-    if sol.lower_bound > 1e-300:
-        m = -float(ndtri(sol.lower_bound))
+    if sol.upper_bound > 1e-300:
+        m = -float(ndtri(sol.upper_bound))
         assert GAUSSIAN_RTOL <= sol.rtol <= GAUSSIAN_RTOL * max(1.0, m * m) * (1 + 1e-6)
 
 
