@@ -104,7 +104,8 @@ def auto_threads() -> int:
     """torch's CPU thread count when ``--threads`` is not given.
 
     ``OMP_NUM_THREADS`` if set; else the cores this process may use minus the current
-    one-minute load average (rounded up), between 1 and 8.  On a loaded 2-core machine
+    one-minute load average (rounded up), shared among the ``LOCAL_WORLD_SIZE`` processes
+    ``torchrun`` starts on the machine, between 1 and 8.  On a loaded 2-core machine
     this is 1: there torch's own default (2 threads) made one ``evaluate`` 6x slower
     (57-61 s against 8.6-9.7 s, docs/benchmarks.md).
     """
@@ -117,7 +118,9 @@ def auto_threads() -> int:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # not on every platform
         load = 0.0
-    return max(1, min(_MAX_AUTO_THREADS, cpus - math.ceil(load)))
+    local = os.environ.get("LOCAL_WORLD_SIZE", "1")  # torchrun: processes on this machine
+    share = int(local) if local.isdigit() and int(local) >= 1 else 1
+    return max(1, min(_MAX_AUTO_THREADS, (cpus - math.ceil(load)) // share))
 
 
 def add_common(p: argparse.ArgumentParser) -> None:

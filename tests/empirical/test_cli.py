@@ -281,6 +281,10 @@ def test_threads_option_and_auto_default(run_dir, capsys, monkeypatch):
     assert _cli_common.auto_threads() == 8
     monkeypatch.setattr(_cli_common.os, "getloadavg", lambda: (12.5, 9.0, 9.0))
     assert _cli_common.auto_threads() == 3
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")  # two torchrun processes share the cores
+    assert _cli_common.auto_threads() == 1
+    monkeypatch.setattr(_cli_common.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert _cli_common.auto_threads() == 8
 
 
 def test_bugs_surface_instead_of_exit_2(monkeypatch):
