@@ -375,3 +375,35 @@ def test_default_eps_is_the_eps_the_weights_were_trained_at():
     assert trained_eps({"config": cfg, "epoch": 3, "metrics": rows}) == 0.3
     assert trained_eps({"config": cfg, "epoch": 5, "metrics": rows}) == 0.4  # no row: target
     assert trained_eps({"config": cfg, "epoch": 1, "metrics": []}) == 0.4
+
+
+def test_auto_threads_bounds_property(monkeypatch):
+    """Property: ``1 <= auto_threads() <= min(8, cores)`` and it never grows with the load.
+
+    Statement of :func:`empirical._cli_common.auto_threads` (issue 14: a default that does
+    not oversubscribe a loaded machine).
+    """
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from empirical import _cli_common
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+
+    @settings(max_examples=200, deadline=None)
+    @given(cpus=st.integers(1, 256), load=st.floats(0, 500), extra=st.floats(0, 50),
+           local=st.integers(1, 16))
+    def check(cpus, load, extra, local):
+        def threads(avg):
+            with monkeypatch.context() as m:
+                m.setattr(_cli_common.os, "sched_getaffinity", lambda pid: set(range(cpus)),
+                          raising=False)
+                m.setattr(_cli_common.os, "getloadavg", lambda: (avg, avg, avg))
+                m.setenv("LOCAL_WORLD_SIZE", str(local))
+                return _cli_common.auto_threads()
+
+        n = threads(load)
+        assert 1 <= n <= min(8, cpus)
+        assert threads(load + extra) <= n
+
+    check()
