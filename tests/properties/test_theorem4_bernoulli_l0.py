@@ -74,3 +74,19 @@ def test_min_chance_radius_bisection_matches_a_scan(k, t):
     chance = [b.robust_error(eps=r, p=1) == 0.5 for r in range(k + 1)]
     assert chance == sorted(chance)
     assert b.min_chance_radius() == chance.index(True)
+
+
+@given(st.integers(1, 2**53), st.one_of(st.floats(0.0, 0.5), st.sampled_from([0.0, 0.5, 1e-300])),
+       st.floats(0.0, 1e300), st.sampled_from([0, 1, 2, math.inf]), st.sampled_from(["pm1", "01"]))
+def test_scale_sweep_every_k_t_eps(k, t, eps, p, values):
+    """Scale sweep (issue 10): k from 1 to 2**53, any float t in [0, 1/2], eps up to 1e300,
+    every norm: Bayes <= robust <= 1/2, robust non-decreasing in eps (eps/2 <= eps), and
+    exactly 1/2 from feasible_eps on (closed balls).  No array of length k is built."""
+    b = BernoulliModel.symmetric(k, t, values=values)
+    err = b.robust_error(eps=eps, p=p)
+    bayes = b.bayes_error()
+    assert 0 <= bayes <= err <= 0.5
+    assert b.robust_error(eps=eps / 2, p=p) <= err
+    fe = b.feasible_eps(p)
+    assert b.robust_error(eps=fe, p=p) == 0.5
+    assert (err == 0.5) == (eps >= fe)
