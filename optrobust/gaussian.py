@@ -91,6 +91,8 @@ _SWAP_DECAY = 0.5
 # Largest dimension for the l_inf homotopy (each of its ~4d events copies O(d^2) data;
 # beyond this the warm-started continuation was faster in bench measurements).
 _HOMOTOPY_MAX_DIM = 600
+# Condition number from which residuals and certificate use doubled precision (Dot2).
+_ACCURATE_FROM_CONDITION = 1e6
 # Active-set iterations of the first, cold-started attempt.
 _DIRECT_ITERATIONS = 15
 # Iterations allowed per warm-started continuation step (a step that needs more is halved).
@@ -198,6 +200,50 @@ def _limited_swaps(it: int, full: int, drop: np.ndarray,
     return top[top < drop.size], top[top >= drop.size] - drop.size
 
 
+_SPLIT = 134217729.0  # 2^27 + 1 (Dekker's splitting constant for float64)
+
+
+def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a * b = p + e`` exactly, elementwise (Dekker 1971; Ogita, Rump & Oishi 2005)."""
+    p = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    e = al * bl - (((p - ah * bh) - al * bh) - ah * bl)
+    return p, e
+
+
+def _accurate_matvec(S: np.ndarray, x: np.ndarray, minus: np.ndarray | None = None) -> np.ndarray:
+    """``S x - minus`` as if computed in twice the working precision (Dot2, row-wise).
+
+    Exact products (:func:`_two_prod`) summed with error-free transformations, vectorized
+    over rows: the result is accurate to about ``u |S x - minus| + u^2 cond``, so residuals
+    of systems with condition numbers up to ``1/u`` keep their digits (Ogita, Rump & Oishi,
+    "Accurate sum and dot product", SIAM J. Sci. Comput. 26, 2005).
+    """
+    P, E = _two_prod(S, x[None, :])
+    if minus is not None:
+        P = np.concatenate([P, -minus[:, None]], axis=1)
+        E = np.concatenate([E, np.zeros((S.shape[0], 1))], axis=1)
+    total = P[:, 0].copy()
+    comp = E.sum(axis=1)
+    for j in range(1, P.shape[1]):
+        t = total + P[:, j]
+        z = t - total
+        comp += (total - (t - z)) + (P[:, j] - z)
+        total = t
+    return total + comp
+
+
+def _accurate_dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a . b`` correctly rounded (exact products, exactly rounded sum)."""
+    p, e = _two_prod(a, b)
+    return math.fsum(np.concatenate([p, e]).tolist())
+
+
 def _refine(M: np.ndarray, factor: Any, rhs: np.ndarray, x: np.ndarray,
             steps: int = 5) -> np.ndarray:
     """Mixed-precision iterative refinement of ``M x = rhs`` (``M``, ``rhs`` in long double).
@@ -210,6 +256,16 @@ def _refine(M: np.ndarray, factor: Any, rhs: np.ndarray, x: np.ndarray,
     for _ in range(steps):
         res = rhs - M @ x.astype(np.longdouble)
         dx = linalg.cho_solve(factor, res.astype(float), check_finite=False)
+        x = x + dx
+        if not np.max(np.abs(dx)) > 2 * _EPS * np.max(np.abs(x)):
+            break
+    return x
+
+
+def _refine_with(residual: Any, factor: Any, x: np.ndarray, steps: int = 5) -> np.ndarray:
+    """Iterative refinement with a caller-supplied accurate residual ``rhs - M x``."""
+    for _ in range(steps):
+        dx = linalg.cho_solve(factor, residual(x), check_finite=False)
         x = x + dx
         if not np.max(np.abs(dx)) > 2 * _EPS * np.max(np.abs(x)):
             break
@@ -482,6 +538,7 @@ class GaussianModel:
         self._L0: np.ndarray | None = None  # its Cholesky factor
         self._eig: tuple[np.ndarray, np.ndarray] | None = None
         self._S0_ld: np.ndarray | None = None
+        self._accurate = False  # doubled-precision residuals (ill-conditioned full cov)
         if cov is not None:
             C = _real_array(cov, name="cov", ndim=2)
             if C.shape != (d, d):
@@ -512,6 +569,7 @@ class GaussianModel:
                     ev = linalg.eigvalsh(S0, check_finite=False)
                     kappa = float(ev[-1] / ev[0]) if ev[0] > 0 else math.inf
                 self.condition_number = kappa
+                self._accurate = kappa > _ACCURATE_FROM_CONDITION
                 self._tau = None
         else:
             s = _real_array(sigma, name="sigma")
@@ -635,13 +693,18 @@ class GaussianModel:
         """
         if not np.all(np.isfinite(y0)):
             return self._margin(r)
-        Sl = self._S0_extended()
-        res = r.astype(np.longdouble) - Sl @ y0.astype(np.longdouble)
-        y = y0 + linalg.cho_solve((self._L0, True), res.astype(float), check_finite=False)
+        y = y0
+        for _ in range(3 if self._accurate else 1):
+            if self._accurate:
+                res = -_accurate_matvec(self._S0, y, r)
+            else:
+                Sl = self._S0_extended()
+                res = (r.astype(np.longdouble) - Sl @ y.astype(np.longdouble)).astype(float)
+            y = y + linalg.cho_solve((self._L0, True), res, check_finite=False)
         big_r, big_y = float(np.max(np.abs(r))), float(np.max(np.abs(y)))
         if big_r == 0.0 or big_y == 0.0:
             return self._margin(r)
-        q = math.fsum(((r / big_r) * (y / big_y)).tolist())
+        q = _accurate_dot(r / big_r, y / big_y)
         if not q > 0:
             return self._margin(r)
         return _ldexp(math.sqrt(q) * math.sqrt(big_r) * math.sqrt(big_y), self._ec - self._h)
@@ -839,7 +902,10 @@ class GaussianModel:
             else:
                 hold_l = wl @ zl - el * np.sqrt(wl @ wl)
             num = float(wl @ r.astype(np.longdouble) + hold_l)
-            w_sigma = math.sqrt(max(float(wl @ (self._S0_extended() @ wl)), 0.0))
+            if self._accurate:
+                w_sigma = math.sqrt(max(_accurate_dot(w, _accurate_matvec(self._S0, w)), 0.0))
+            else:
+                w_sigma = math.sqrt(max(float(wl @ (self._S0_extended() @ wl)), 0.0))
         if not w_sigma > 0:
             return None
         m_up = _ldexp(num / w_sigma, self._ec - self._h)
@@ -1121,9 +1187,18 @@ class GaussianModel:
             if wrong.size == 0 and add.size == 0 and fac is not None:
                 # Settled: refine w_A with extended-precision residuals, then re-check.
                 Sl = self._S0_extended()
-                rhs = c[A].astype(np.longdouble) - np.longdouble(eps) * s[A]
-                w[A] = _refine(Sl[np.ix_(A, A)], fac, rhs, w[A])
-                Sw = (Sl @ w.astype(np.longdouble)).astype(float)
+                if self._accurate:
+                    def residual(xa: np.ndarray, A: np.ndarray = A) -> np.ndarray:
+                        full = np.zeros(d)
+                        full[A] = xa
+                        return -_accurate_matvec(S, full, c)[A] - eps * s[A]
+
+                    w[A] = _refine_with(residual, fac, w[A])
+                else:
+                    rhs = c[A].astype(np.longdouble) - np.longdouble(eps) * s[A]
+                    w[A] = _refine(Sl[np.ix_(A, A)], fac, rhs, w[A])
+                Sw = (_accurate_matvec(S, w) if self._accurate else
+                      (Sl @ w.astype(np.longdouble)).astype(float))
                 g = c - Sw
                 wrong = A[w[A] * s[A] < 0]
                 out = np.abs(g) > eps * (1 + tol)
@@ -1201,21 +1276,37 @@ class GaussianModel:
             if wrong.size == 0 and over.size == 0:
                 # Settled: refine (w_F, lam) with extended-precision residuals, re-check.
                 Sl = self._S0_extended()
-                SJl = Sl[:, J] @ sJ.astype(np.longdouble)
-                Ml = np.empty((F.size + 1, F.size + 1), dtype=np.longdouble)
-                Ml[:F.size, :F.size] = Sl[np.ix_(F, F)]
-                Ml[:F.size, F.size] = SJl[F]
-                Ml[F.size, :F.size] = SJl[F]
-                Ml[F.size, F.size] = sJ.astype(np.longdouble) @ SJl[J]
                 cl = c.astype(np.longdouble)
-                rl = np.concatenate([cl[F], [sJ.astype(np.longdouble) @ cl[J] - eps]])
-                x = _refine(Ml, fac, rl, x)
+                if self._accurate:
+                    def residual(xv: np.ndarray, J: np.ndarray = J, F: np.ndarray = F,
+                                 sJ: np.ndarray = sJ) -> np.ndarray:
+                        full = np.zeros(d)
+                        full[J] = xv[-1] * sJ
+                        full[F] = xv[:-1]
+                        gv = -_accurate_matvec(S, full, c)  # c - S w, doubled precision
+                        return np.concatenate(
+                            [gv[F], [math.fsum((sJ * gv[J]).tolist() + [-eps])]])
+
+                    x = _refine_with(residual, fac, x)
+                else:
+                    SJl = Sl[:, J] @ sJ.astype(np.longdouble)
+                    Ml = np.empty((F.size + 1, F.size + 1), dtype=np.longdouble)
+                    Ml[:F.size, :F.size] = Sl[np.ix_(F, F)]
+                    Ml[:F.size, F.size] = SJl[F]
+                    Ml[F.size, :F.size] = SJl[F]
+                    Ml[F.size, F.size] = sJ.astype(np.longdouble) @ SJl[J]
+                    rl = np.concatenate([cl[F], [sJ.astype(np.longdouble) @ cl[J] - eps]])
+                    x = _refine(Ml, fac, rl, x)
                 lam = float(x[-1])
                 w[J] = lam * sJ
                 w[F] = x[:-1]
-                Swl = Sl @ w.astype(np.longdouble)
-                Sw = Swl.astype(float)
-                zJ = (cl[J] - Swl[J]).astype(float)
+                if self._accurate:
+                    Sw = _accurate_matvec(S, w)
+                    zJ = c[J] - Sw[J]
+                else:
+                    Swl = Sl @ w.astype(np.longdouble)
+                    Sw = Swl.astype(float)
+                    zJ = (cl[J] - Swl[J]).astype(float)
                 wrong = J[sJ * zJ < -tol * eps]
                 over = F[np.abs(w[F]) > lam * (1 + tol)]
             if wrong.size == 0 and over.size == 0 and lam > 0:
