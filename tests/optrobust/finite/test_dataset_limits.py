@@ -149,3 +149,16 @@ def test_plot_writes_a_png_and_rejects_a_missing_folder(tmp_path):
         plot_dataset_limits(rows, tmp_path / "missing" / "l.png")
     with pytest.raises(InvalidInputError, match="limits"):
         plot_dataset_limits([], tmp_path / "e.png")
+
+
+@pytest.mark.parametrize("p", [2, math.inf])
+def test_min_cross_label_distance_screened_paths_in_high_dimension(p):
+    # d = 120 > 96 takes the l_inf screen (48 coordinates) and the l2 Gram screen; oracle:
+    # the full cdist matrix.
+    rng = np.random.default_rng(21)
+    x = rng.random((150, 120))
+    y = rng.integers(0, 4, size=150)
+    metric = "euclidean" if p == 2 else "chebyshev"
+    d = cdist(x, x, metric=metric)[y[:, None] != y[None, :]]
+    got = min_cross_label_distance(x, y, p=p, chunk_bytes=20_000)
+    assert got == pytest.approx(float(d.min()), rel=1e-12)
