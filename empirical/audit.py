@@ -161,8 +161,8 @@ class AuditResult:
         return "\n".join(lines) + "\n"
 
     def plot(self, path: str | Path) -> None:
-        """PNG: accuracy vs eps of the model under each attack, worst case, and the optimum
-        (a band where only bounds are certified)."""
+        """PNG: accuracy vs eps of the model (clean, under each attack, worst case), the
+        optimum (a band where only bounds are certified) and the held-out estimate."""
         try:
             from empirical.plotting import pyplot
             plt = pyplot()
@@ -173,6 +173,8 @@ class AuditResult:
 
         eps = [r.eps for r in self.rows]
         fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(eps, [r.clean_accuracy for r in self.rows], ls=":", color="gray",
+                label="clean")
         for name in (self.rows[0].per_attack if self.rows else {}):
             ax.plot(eps, [r.per_attack[name] for r in self.rows], marker="o", label=name)
         ax.plot(eps, [r.robust_accuracy for r in self.rows], marker="s", color="k",
@@ -182,8 +184,12 @@ class AuditResult:
         ax.fill_between(eps, [r.optimal_accuracy_low for r in self.rows],
                         [r.optimal_accuracy_high for r in self.rows], color="tab:red",
                         alpha=0.15, lw=0)
+        held = [(r.eps, 1 - r.held_out["error"]) for r in self.rows if r.held_out]
+        if held:
+            ax.plot(*zip(*held, strict=True), ls="", marker="^", color="tab:green",
+                    label="held-out 1-NN (certified)")
         ax.set_xlabel(f"eps ({self.settings['p']})")
-        ax.set_ylabel("robust accuracy")
+        ax.set_ylabel("accuracy")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(f"audit: {self.settings['n']} test images")
         ax.legend(fontsize=8)
