@@ -52,6 +52,13 @@ from scipy import linalg, optimize
 from scipy.linalg import lapack
 from scipy.special import log_ndtr, ndtr
 
+from optrobust._accurate import (
+    UpdatedCholesky,
+    accurate_dot,
+    accurate_matvec,
+    refine,
+    refine_with,
+)
 from optrobust._validation import check_eps, check_int, check_rng
 from optrobust.errors import InvalidInputError, InvalidTypeError, NumericalError, SolverError
 from optrobust.norms import dual_exponent, lp_norm, parse_p
@@ -198,122 +205,6 @@ def _limited_swaps(it: int, full: int, drop: np.ndarray,
     mags = np.concatenate([drop, add])
     top = np.argsort(-mags, kind="stable")[:budget]
     return top[top < drop.size], top[top >= drop.size] - drop.size
-
-
-_SPLIT = 134217729.0  # 2^27 + 1 (Dekker's splitting constant for float64)
-
-
-def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``a * b = p + e`` exactly, elementwise (Dekker 1971; Ogita, Rump & Oishi 2005)."""
-    p = a * b
-    t = _SPLIT * a
-    ah = t - (t - a)
-    al = a - ah
-    t = _SPLIT * b
-    bh = t - (t - b)
-    bl = b - bh
-    e = al * bl - (((p - ah * bh) - al * bh) - ah * bl)
-    return p, e
-
-
-def _accurate_matvec(S: np.ndarray, x: np.ndarray, minus: np.ndarray | None = None) -> np.ndarray:
-    """``S x - minus`` as if computed in twice the working precision (Dot2, row-wise).
-
-    Exact products (:func:`_two_prod`) summed with error-free transformations, vectorized
-    over rows: the result is accurate to about ``u |S x - minus| + u^2 cond``, so residuals
-    of systems with condition numbers up to ``1/u`` keep their digits (Ogita, Rump & Oishi,
-    "Accurate sum and dot product", SIAM J. Sci. Comput. 26, 2005).
-    """
-    P, E = _two_prod(S, x[None, :])
-    if minus is not None:
-        P = np.concatenate([P, -minus[:, None]], axis=1)
-        E = np.concatenate([E, np.zeros((S.shape[0], 1))], axis=1)
-    total = P[:, 0].copy()
-    comp = E.sum(axis=1)
-    for j in range(1, P.shape[1]):
-        t = total + P[:, j]
-        z = t - total
-        comp += (total - (t - z)) + (P[:, j] - z)
-        total = t
-    return total + comp
-
-
-def _accurate_dot(a: np.ndarray, b: np.ndarray) -> float:
-    """``a . b`` correctly rounded (exact products, exactly rounded sum)."""
-    p, e = _two_prod(a, b)
-    return math.fsum(np.concatenate([p, e]).tolist())
-
-
-def _refine(M: np.ndarray, factor: Any, rhs: np.ndarray, x: np.ndarray,
-            steps: int = 5) -> np.ndarray:
-    """Mixed-precision iterative refinement of ``M x = rhs`` (``M``, ``rhs`` in long double).
-
-    The residual is formed in extended precision and the correction solved with the
-    float64 Cholesky ``factor`` (Higham, Accuracy and Stability of Numerical Algorithms,
-    Section 12.1): the solution becomes accurate to about float64 rounding as long as
-    ``cond(M) u < 1``, where plain Cholesky loses a factor ``cond(M)``.
-    """
-    for _ in range(steps):
-        res = rhs - M @ x.astype(np.longdouble)
-        dx = linalg.cho_solve(factor, res.astype(float), check_finite=False)
-        x = x + dx
-        if not np.max(np.abs(dx)) > 2 * _EPS * np.max(np.abs(x)):
-            break
-    return x
-
-
-def _refine_with(residual: Any, factor: Any, x: np.ndarray, steps: int = 5) -> np.ndarray:
-    """Iterative refinement with a caller-supplied accurate residual ``rhs - M x``."""
-    for _ in range(steps):
-        dx = linalg.cho_solve(factor, residual(x), check_finite=False)
-        x = x + dx
-        if not np.max(np.abs(dx)) > 2 * _EPS * np.max(np.abs(x)):
-            break
-    return x
-
-
-class _UpdatedCholesky:
-    """Upper-triangular ``R`` with ``R' R = M``, updated as rows/columns of ``M`` come and go.
-
-    Appending costs one triangular solve; deleting re-triangularizes with Givens rotations
-    (``scipy.linalg.qr_delete``; Golub & Van Loan, Matrix Computations, Section 6.5).
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.R = np.zeros((capacity, capacity))
-        self.n = 0
-
-    def append(self, col: np.ndarray, diag: float) -> None:
-        """Add a last row/column ``(col, diag)`` of ``M``."""
-        n = self.n
-        if n:
-            ell, info = lapack.dtrtrs(self.R[:n, :n], col, lower=0, trans=1)
-            if info != 0:
-                raise SolverError("updated Cholesky factor is singular")
-            rest = diag - float(ell @ ell)
-        else:
-            ell, rest = np.zeros(0), diag
-        if not rest > 1e-14 * abs(diag):
-            raise SolverError("updated Cholesky factor lost positive definiteness")
-        self.R[:n, n] = ell
-        self.R[n, :n] = 0.0
-        self.R[n, n] = math.sqrt(rest)
-        self.n = n + 1
-
-    def delete(self, k: int) -> None:
-        """Remove row/column ``k`` of ``M`` (``R`` minus column ``k``, re-triangularized)."""
-        n = self.n
-        _, R1 = linalg.qr_delete(np.eye(n), self.R[:n, :n], k, 1, which="col",
-                                 check_finite=False)
-        self.R[:n, :n] = 0.0
-        self.R[:n - 1, :n - 1] = R1[:n - 1]
-        self.n = n - 1
-
-    def solve(self, b: np.ndarray) -> np.ndarray:
-        x, info = lapack.dpotrs(self.R[:self.n, :self.n], b, lower=0)
-        if info != 0:
-            raise SolverError("updated Cholesky solve failed")
-        return x
 
 
 # ---------------------------------------------------------------- classifier
@@ -696,7 +587,7 @@ class GaussianModel:
         y = y0
         for _ in range(3 if self._accurate else 1):
             if self._accurate:
-                res = -_accurate_matvec(self._S0, y, r)
+                res = -accurate_matvec(self._S0, y, r)
             else:
                 Sl = self._S0_extended()
                 res = (r.astype(np.longdouble) - Sl @ y.astype(np.longdouble)).astype(float)
@@ -704,7 +595,7 @@ class GaussianModel:
         big_r, big_y = float(np.max(np.abs(r))), float(np.max(np.abs(y)))
         if big_r == 0.0 or big_y == 0.0:
             return self._margin(r)
-        q = _accurate_dot(r / big_r, y / big_y)
+        q = accurate_dot(r / big_r, y / big_y)
         if not q > 0:
             return self._margin(r)
         return _ldexp(math.sqrt(q) * math.sqrt(big_r) * math.sqrt(big_y), self._ec - self._h)
@@ -903,7 +794,7 @@ class GaussianModel:
                 hold_l = wl @ zl - el * np.sqrt(wl @ wl)
             num = float(wl @ r.astype(np.longdouble) + hold_l)
             if self._accurate:
-                w_sigma = math.sqrt(max(_accurate_dot(w, _accurate_matvec(self._S0, w)), 0.0))
+                w_sigma = math.sqrt(max(accurate_dot(w, accurate_matvec(self._S0, w)), 0.0))
             else:
                 w_sigma = math.sqrt(max(float(wl @ (self._S0_extended() @ wl)), 0.0))
         if not w_sigma > 0:
@@ -1085,7 +976,7 @@ class GaussianModel:
         (:meth:`_linf_pdas`) then polishes the final pattern.
         """
         S, d = self._S0, self.d
-        chol = _UpdatedCholesky(d)
+        chol = UpdatedCholesky(d)
         A: list[int] = []
         s = np.zeros(d)
         w = np.zeros(d)
@@ -1191,13 +1082,13 @@ class GaussianModel:
                     def residual(xa: np.ndarray, A: np.ndarray = A) -> np.ndarray:
                         full = np.zeros(d)
                         full[A] = xa
-                        return -_accurate_matvec(S, full, c)[A] - eps * s[A]
+                        return -accurate_matvec(S, full, c)[A] - eps * s[A]
 
-                    w[A] = _refine_with(residual, fac, w[A])
+                    w[A] = refine_with(residual, fac, w[A])
                 else:
                     rhs = c[A].astype(np.longdouble) - np.longdouble(eps) * s[A]
-                    w[A] = _refine(Sl[np.ix_(A, A)], fac, rhs, w[A])
-                Sw = (_accurate_matvec(S, w) if self._accurate else
+                    w[A] = refine(Sl[np.ix_(A, A)], fac, rhs, w[A])
+                Sw = (accurate_matvec(S, w) if self._accurate else
                       (Sl @ w.astype(np.longdouble)).astype(float))
                 g = c - Sw
                 wrong = A[w[A] * s[A] < 0]
@@ -1283,11 +1174,11 @@ class GaussianModel:
                         full = np.zeros(d)
                         full[J] = xv[-1] * sJ
                         full[F] = xv[:-1]
-                        gv = -_accurate_matvec(S, full, c)  # c - S w, doubled precision
+                        gv = -accurate_matvec(S, full, c)  # c - S w, doubled precision
                         return np.concatenate(
                             [gv[F], [math.fsum((sJ * gv[J]).tolist() + [-eps])]])
 
-                    x = _refine_with(residual, fac, x)
+                    x = refine_with(residual, fac, x)
                 else:
                     SJl = Sl[:, J] @ sJ.astype(np.longdouble)
                     Ml = np.empty((F.size + 1, F.size + 1), dtype=np.longdouble)
@@ -1296,12 +1187,12 @@ class GaussianModel:
                     Ml[F.size, :F.size] = SJl[F]
                     Ml[F.size, F.size] = sJ.astype(np.longdouble) @ SJl[J]
                     rl = np.concatenate([cl[F], [sJ.astype(np.longdouble) @ cl[J] - eps]])
-                    x = _refine(Ml, fac, rl, x)
+                    x = refine(Ml, fac, rl, x)
                 lam = float(x[-1])
                 w[J] = lam * sJ
                 w[F] = x[:-1]
                 if self._accurate:
-                    Sw = _accurate_matvec(S, w)
+                    Sw = accurate_matvec(S, w)
                     zJ = c[J] - Sw[J]
                 else:
                     Swl = Sl @ w.astype(np.longdouble)
