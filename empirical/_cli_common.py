@@ -17,8 +17,8 @@ from pathlib import Path
 from optrobust.errors import OptrobustError
 from optrobust.parsing import CliError, parse_number
 
-__all__ = ["add_common", "at_least", "auto_threads", "digits", "finite_number", "norm_name",
-           "number", "out_dir", "positive_int", "threads_option", "user_errors"]
+__all__ = ["add_common", "at_least", "auto_threads", "data_root", "digits", "finite_number",
+           "norm_name", "number", "out_dir", "positive_int", "threads_option", "user_errors"]
 
 _MAX_AUTO_THREADS = 8
 
@@ -78,6 +78,15 @@ def norm_name(text: str) -> str:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected l0, l2 or linf (also 0, 2, inf), got {text!r}") from None
+
+
+def data_root(text: str) -> str:
+    """A ``--data-root`` as typed, made absolute against the current directory.
+
+    Only a root left out means the default location (``DataSpec``'s default value); a
+    relative root the user types is taken relative to where the command runs.
+    """
+    return str(Path(text).expanduser().resolve())
 
 
 def out_dir(text: str) -> str:

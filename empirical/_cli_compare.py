@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from empirical import choices
-from empirical._cli_common import digits, out_dir, user_errors
+from empirical._cli_common import data_root, digits, out_dir, user_errors
 from optrobust.parsing import CliError, parse_number_list
 
 __all__ = ["register", "run"]
@@ -47,7 +47,7 @@ def register(sub: Any, add_common: Any) -> None:
                    help="training subset (default: task's; with --preset: all)")
     p.add_argument("--test-size", type=int, default=None,
                    help="test subset (default: task's; with --preset: all)")
-    p.add_argument("--data-root", default=None,
+    p.add_argument("--data-root", type=data_root, default=None,
                    help="MNIST / CIFAR-10 root (default: $OPTROBUST_DATA_ROOT, else "
                         "shared/data beside the repository)")
     p.add_argument("--classes", type=digits, default=None, metavar="C1,C2,...",

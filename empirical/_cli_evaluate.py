@@ -17,7 +17,14 @@ import math
 from typing import Any
 
 from empirical import choices
-from empirical._cli_common import finite_number, norm_name, number, positive_int, user_errors
+from empirical._cli_common import (
+    data_root,
+    finite_number,
+    norm_name,
+    number,
+    positive_int,
+    user_errors,
+)
 from optrobust.parsing import CliError
 
 __all__ = ["register", "run", "threat_model", "trained_eps"]
@@ -54,7 +61,7 @@ def register(sub: Any, add_common: Any) -> None:
                    help="evaluation batch size (default 256)")
     p.add_argument("--test-size", type=positive_int, metavar="N",
                    help="override the run's test-set size (--checklist: the n samples checked)")
-    p.add_argument("--data-root", help="override the run's data root")
+    p.add_argument("--data-root", type=data_root, help="override the run's data root")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the attacks (--checklist: also of its surrogate model); "
                         "default 0")

@@ -13,7 +13,7 @@ import argparse
 from typing import Any
 
 from empirical import choices
-from empirical._cli_common import out_dir, positive_int, user_errors
+from empirical._cli_common import data_root, out_dir, positive_int, user_errors
 from optrobust.parsing import CliError, parse_number, parse_number_list
 
 __all__ = ["register", "run"]
@@ -34,7 +34,7 @@ def register(sub: Any, add_common: Any) -> None:
     p.add_argument("--out", required=True, type=out_dir,
                    help="output directory (finished runs are reused)")
     p.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
-    p.add_argument("--data-root", default=None,
+    p.add_argument("--data-root", type=data_root, default=None,
                    help="MNIST root (default: $OPTROBUST_DATA_ROOT, else shared/data beside "
                         "the repository)")
     p.add_argument("--train-size", type=positive_int, default=None,

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from empirical import choices
-from empirical._cli_common import digits, finite_number, norm_name, out_dir, user_errors
+from empirical._cli_common import data_root, digits, finite_number, norm_name, out_dir, user_errors
 
 __all__ = ["SHOWN_DEFAULTS", "register"]
 
@@ -61,7 +61,7 @@ def register(sub: Any, add_common: Any) -> None:
     g.add_argument("--data", choices=choices.DATA_NAMES,
                    help="data set: " + ", ".join(choices.DATA_NAMES)
                         + " (required unless a --preset names it)")
-    g.add_argument("--data-root", default=None,
+    g.add_argument("--data-root", type=data_root, default=None,
                    help="folder holding MNIST/raw/ or cifar-10-batches-py/ (default: "
                         "$OPTROBUST_DATA_ROOT, else shared/data beside the repository)")
     g.add_argument("--download", action="store_true", default=None,

@@ -407,3 +407,12 @@ def test_auto_threads_bounds_property(monkeypatch):
         assert threads(load + extra) <= n
 
     check()
+
+
+def test_typed_data_root_is_relative_to_the_cwd(tmp_path, monkeypatch, capsys):
+    """A typed ``--data-root ../shared/data`` means that folder from here, not the default."""
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    one_line_error(capsys, ["train", "--data", "mnist", "--data-root", "../shared/data",
+                            "--out", str(tmp_path / "m"), "--device", "cpu"],
+                   f"mnist not found under {tmp_path / 'shared' / 'data'}")
