@@ -155,11 +155,15 @@ def conflict_radius(eps: float, p: float, k: int, values: Values = "pm1") -> int
 # ------------------------------------------------------------ binomial tails
 
 
-def _check_k(k: int, exact: bool, t: Any) -> None:
+def _check_k(k: int) -> None:
     if k > MAX_K:
         raise NumericalError(
             f"k must be <= 2**53 = {MAX_K} (the float64 binomial), got {k}")
-    if exact and k > 0:
+
+
+def _check_exact_work(k: int, t: Fraction) -> None:
+    """Raise before an exact pass whose cost exceeds :data:`MAX_EXACT_WORK`."""
+    if k > 0:
         num, den = t.numerator, t.denominator
         work = k * k * (den + 2 * num).bit_length()
         if work > MAX_EXACT_WORK:
@@ -257,6 +261,7 @@ def _optimum(k: int, t: float | Fraction, r: int) -> tuple[float | Fraction, int
     if t == Fraction(1, 2):  # J_+ = 0 surely: the central threshold a_c >= 0 is error-free
         return (Fraction(0) if exact else 0.0), a
     if exact:
+        _check_exact_work(k, t)
         fa, fb = _ExactCdf(k, t).cdf_pair(a, b)
         if fa + fb <= 1:
             return half, k
@@ -274,6 +279,7 @@ def _min_chance_radius(k: int, t: float | Fraction) -> int:
     if t == Fraction(1, 2):
         return k  # error 0 for every r < k
     if isinstance(t, Fraction):
+        _check_exact_work(k, t)
         s = _ExactCdf(k, t).min_chance_s()
         # chance at r  <=>  T(k - r - 1) <= 1  <=>  k - r - 1 < s  <=>  r >= k - s
         return max(0, min(k, k - s))
@@ -549,7 +555,7 @@ class BernoulliModel:
         self.values: Values = values  # type: ignore[assignment]
         self._d = d
         self._k = k
-        _check_k(k, self.exact, self.t)
+        _check_k(k)
 
     @classmethod
     def symmetric(cls, k: int, t: Any, *, d: int | None = None,

@@ -239,7 +239,10 @@ def test_bad_input_is_a_named_error():
         (lambda: BernoulliModel.symmetric(5, 0.1).robust_error(eps=math.inf, p=0), InvalidInputError),
         (lambda: BernoulliModel.symmetric(True, 0.1), InvalidTypeError),
         (lambda: BernoulliModel.symmetric(2**53 + 1, 0.1), NumericalError),
-        (lambda: BernoulliModel.symmetric(10**6, Fraction(3, 10)), ResourceLimitError),
+        (lambda: BernoulliModel.symmetric(10**6, Fraction(3, 10)).bayes_error(),
+         ResourceLimitError),
+        (lambda: BernoulliModel.symmetric(10**6, Fraction(3, 10)).feasible_eps(0),
+         ResourceLimitError),
     ]
     for make, err in cases:
         with pytest.raises(err):
