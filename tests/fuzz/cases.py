@@ -32,6 +32,9 @@ class Case:
 
 
 CASES: list[Case] = []
+#: name -> (function, base kwargs, check, {argument: {value name: hostile value}}).
+ENTRIES: dict[str, tuple[Callable[..., Any], dict[str, Any], Callable[[Any], None],
+                         dict[str, dict[str, Any]]]] = {}
 
 
 def _entry(name: str, fn: Callable[..., Any], base: dict[str, Any], check: Callable[[Any], None],
@@ -46,6 +49,10 @@ def _entry(name: str, fn: Callable[..., Any], base: dict[str, Any], check: Calla
         subs += [(key, vname, v) for vname, v in arrays(shape, base[key]).items()]
     for key, values in (extra or {}).items():
         subs += [(key, vname, v) for vname, v in values.items()]
+    pools: dict[str, dict[str, Any]] = {}
+    for key, vname, v in subs:
+        pools.setdefault(key, {})[vname] = v
+    ENTRIES[name] = (fn, base, check, pools)
     for key, vname, v in subs:
         kw = dict(base)
         kw[key] = v
@@ -245,6 +252,28 @@ _entry("optimal_robust_error", _finite, _FIN, _check_finite,
        arrays_of={"points": (4, 2), "labels": (4,), "weights": (4,)})
 
 
+def _relabeled(labels):
+    from optrobust import FiniteDistribution, optimal_robust_error
+
+    dist = FiniteDistribution(_PTS, labels, _W)
+    base = optimal_robust_error(FiniteDistribution(_PTS, _LAB, _W), eps=0.4, p=2)
+    return optimal_robust_error(dist, eps=0.4, p=2), base, labels
+
+
+def _check_relabeled(res):
+    """Label *values* do not matter, only which points share one: same answer as 0/1."""
+    sol, base, labels = res
+    assert sol.error == base.error, (labels, sol.error, base.error)
+
+
+_entry("optimal_robust_error[relabel]", _relabeled, {"labels": _LAB}, _check_relabeled,
+       extra={"labels": {
+           "1e300_2e300": [1e300, 2e300, 1e300, 2e300], "beyond_int64": [2**63, 2**64, 2**63, 2**64],
+           "int64_edges": [-(2**63), 2**63 - 1, -(2**63), 2**63 - 1], "halves": [0.5, 1.5, 0.5, 1.5],
+           "negative": [-7, 3, -7, 3], "near_ulp": [1.0, 1.0 + 2**-52, 1.0, 1.0 + 2**-52],
+           "np_uint64": np.array([2**64 - 1, 0, 2**64 - 1, 0], dtype=np.uint64)}})
+
+
 def _soft(points, labels, eps, p):
     from optrobust import FiniteDistribution, optimal_robust_error
     from optrobust.finite import soft_robust_error_lower_bound
@@ -276,6 +305,29 @@ def _check_limits(rows):
     for row in rows:
         assert 0 <= row.lower <= row.upper <= 1, row
 
+
+_PTS_FAR = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 10.0], [11.0, 10.0]])
+
+
+def _dataset_relabeled(test_labels):
+    from optrobust.finite import dataset_limits
+
+    got = dataset_limits(_PTS_FAR, test_labels, eps=0.5, p=2, time_limit=20.0)
+    want = dataset_limits(_PTS_FAR, [0, 1, 2, 2], eps=0.5, p=2, time_limit=20.0)
+    return got, want
+
+
+def _check_dataset_relabeled(res):
+    """Three classes, the first two in conflict: merging two label values changes the answer."""
+    got, want = res
+    assert (got[0].lower, got[0].upper) == (want[0].lower, want[0].upper), (got[0], want[0])
+
+
+_entry("dataset_limits[relabel]", _dataset_relabeled, {"test_labels": [0, 1, 2, 2]},
+       _check_dataset_relabeled,
+       extra={"test_labels": {"1e300_2e300": [1e300, 2e300, 7.0, 7.0],
+                              "beyond_int64": [2**63, 2**64, 7, 7], "negative": [-5, 9, 3, 3],
+                              "float_integral": [0.0, 1.0, 2.0, 2.0]}})
 
 _entry("dataset_limits", _dataset_limits,
        {"test_points": _PTS, "test_labels": _LAB, "eps": 0.4, "p": 2}, _check_limits,
