@@ -127,12 +127,14 @@ def add_norm_option(parser: argparse.ArgumentParser, *, default: str | None,
     ``default=None`` makes the option required.  The default shows in ``--help``.
     """
     kw: dict[str, Any] = {"dest": "norm", "metavar": "NORM"}
+    numbers = ", ".join(c.strip()[1:] for c in choices.split(",") if c.strip().startswith("l"))
+    also = f" (also {numbers})" if numbers else ""
     if default is None:
         kw["required"] = True
-        text = f"threat-model norm: {choices} (also 0, 1, 2, inf); required"
+        text = f"threat-model norm: {choices}{also}; required"
     else:
         kw["default"] = default
-        text = f"threat-model norm: {choices} (also 0, 1, 2, inf); default {default}"
+        text = f"threat-model norm: {choices}{also}; default {default}"
     parser.add_argument("--norm", "--p", help=text, **kw)
 
 
