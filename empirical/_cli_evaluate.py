@@ -27,7 +27,7 @@ from empirical._cli_common import (
 )
 from optrobust.parsing import CliError
 
-__all__ = ["register", "run", "threat_model", "trained_eps"]
+__all__ = ["register", "run", "threat_model"]
 
 
 def register(sub: Any, add_common: Any) -> None:
@@ -105,17 +105,6 @@ def _check_args(args: argparse.Namespace) -> list[str]:
     return names
 
 
-def trained_eps(checkpoint: dict[str, Any]) -> float:
-    """The budget the checkpoint's weights were last trained at.
-
-    The ``eps`` of its metrics row for the saved epoch (an iterative run stopped early, or
-    its ``best.pt``, was trained below the target ``config["eps"]``); else the target.
-    """
-    rows = [r for r in checkpoint.get("metrics") or () if r.get("epoch") == checkpoint["epoch"]]
-    eps = rows[-1].get("eps") if rows else None
-    return float(checkpoint["config"].get("eps") or 0.0) if eps is None else float(eps)
-
-
 def threat_model(args: argparse.Namespace, config: dict[str, Any],
                  eps_trained: float) -> tuple[float, str, str]:
     """``(eps, norm, source)``: the options given, else the run's own training threat model.
@@ -153,7 +142,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         run_ = load_run(args.checkpoint, device=device, data_overrides=overrides)
     eps_trained = float(run_.config.get("eps") or 0.0)
     if args.eps is None:
-        from empirical.checkpoint import load_checkpoint
+        from empirical.checkpoint import load_checkpoint, trained_eps
 
         eps_trained = trained_eps(load_checkpoint(args.checkpoint))
     eps, norm, source = threat_model(args, run_.config, eps_trained)

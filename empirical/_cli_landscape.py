@@ -26,9 +26,10 @@ def register(sub: Any, add_common: Any) -> None:
     p.add_argument("--checkpoint", required=True, help="the trained run's checkpoint.pt")
     p.add_argument("--init-from", metavar="CKPT",
                    help="weights at alpha=0 (default: the run's own initial weights)")
-    p.add_argument("--eps", required=True, metavar="E1,E2,...",
+    p.add_argument("--eps", default=None, metavar="E1,E2,...",
                    help="comma list of budgets, e.g. 0.3,0.4 (interpolation: each; surface: "
-                        "the largest; saliency at the smallest, perturbation at the largest)")
+                        "the largest; saliency at the smallest, perturbation at the largest); "
+                        "default: the eps the run was trained at")
     p.add_argument("--norm", "--p", dest="norm", type=norm_name, metavar="NORM",
                    help="threat-model norm: l0, l2, linf (also 0, 2, inf); default: the "
                         "norm the run was trained with")
@@ -63,7 +64,16 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if not kinds or set(kinds) - set(choices.LANDSCAPE_KINDS):
         raise CliError(f"--kind must be a comma list of {', '.join(choices.LANDSCAPE_KINDS)}, "
                        f"got {args.kind!r}")
-    eps = parse_number_list(args.eps, name="--eps")
+    if args.eps is None:
+        from empirical.checkpoint import load_checkpoint, trained_eps
+
+        ckpt = load_checkpoint(args.checkpoint)
+        if ckpt["config"].get("method") == "standard":
+            raise CliError("--eps is required: the checkpoint is a standard (non-adversarial) "
+                           "run, so it has no training budget to default to")
+        eps = [trained_eps(ckpt)]
+    else:
+        eps = parse_number_list(args.eps, name="--eps")
     if min(eps) < 0 or max(eps) == float("inf"):
         raise CliError(f"--eps must list finite budgets >= 0, e.g. 0.3,0.4; got {args.eps!r}")
     if args.extent <= 0:

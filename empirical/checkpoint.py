@@ -34,6 +34,7 @@ __all__ = [
     "atomic_write_text",
     "atomic_torch_save",
     "load_checkpoint",
+    "trained_eps",
     "json_safe",
     "write_json",
     "write_jsonl",
@@ -153,6 +154,17 @@ def _what_is(p: Path) -> str:
     if all(c.isprintable() or c in "\r\n\t" for c in text):
         return "a text file"
     return "a file that is not a PyTorch file"
+
+
+def trained_eps(checkpoint: dict[str, Any]) -> float:
+    """The budget the checkpoint's weights were last trained at.
+
+    The ``eps`` of its metrics row for the saved epoch (an iterative run stopped early, or
+    its ``best.pt``, was trained below the target ``config["eps"]``); else the target.
+    """
+    rows = [r for r in checkpoint.get("metrics") or () if r.get("epoch") == checkpoint["epoch"]]
+    eps = rows[-1].get("eps") if rows else None
+    return float(checkpoint["config"].get("eps") or 0.0) if eps is None else float(eps)
 
 
 def json_safe(obj: Any) -> Any:

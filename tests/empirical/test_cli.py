@@ -367,7 +367,7 @@ def test_npz_passed_as_checkpoint_says_so(tmp_path, capsys):
 
 def test_default_eps_is_the_eps_the_weights_were_trained_at():
     """An iterative run stopped (or its best.pt) below its target: the last row's eps."""
-    from empirical._cli_evaluate import trained_eps
+    from empirical.checkpoint import trained_eps
 
     cfg = {"eps": 0.4, "method": "iterative"}
     rows = [{"epoch": 1, "eps": 0.1}, {"epoch": 2, "eps": 0.2}, {"epoch": 3, "eps": 0.3}]

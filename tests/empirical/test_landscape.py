@@ -351,3 +351,18 @@ def test_saliency_figure_title_is_not_cut_off(tmp_path, monkeypatch):
         t = ax.title.get_window_extent(renderer)
         assert not ax.title.get_text() or t.y1 <= title.y0 + 1, (t, title)
     _png_ok(tmp_path / "s.png")
+
+
+def test_cli_landscape_eps_and_norm_default_to_the_run(runs, capsys):
+    """No --eps/--norm: the run's own l2, eps 0.5 (issue 14: defaults from the checkpoint)."""
+    capsys.readouterr()
+    code = main(["landscape", "--checkpoint", str(runs / "adv" / "checkpoint.pt"), "--out",
+                 str(runs / "o5"), "--kind", "interpolation", "--alphas", "2", "--steps", "2",
+                 "--samples", "32", "--device", "cpu", "--json"])
+    text, err = capsys.readouterr()
+    assert code == 0, err
+    payload = json.loads(text)
+    assert payload["eps"] == [0.5] and payload["norm"] == "l2"
+    assert main(["landscape", "--checkpoint", str(runs / "std" / "checkpoint.pt"), "--out",
+                 str(runs / "o6"), "--device", "cpu"]) == 2
+    assert "--eps is required" in capsys.readouterr().err
