@@ -1,4 +1,4 @@
-"""Accurate kernels (optrobust._accurate): exact products, Dot2 sums, updated Cholesky."""
+"""Accurate kernels (optrobust.gaussian._accurate): exact products, Dot2 sums, updated Cholesky."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import linalg
 
-from optrobust._accurate import (
+from optrobust.gaussian._accurate import (
     UpdatedCholesky,
     accurate_dot,
     accurate_matvec,

@@ -52,15 +52,15 @@ from scipy import linalg, optimize
 from scipy.linalg import lapack
 from scipy.special import log_ndtr, ndtr
 
-from optrobust._accurate import (
+from optrobust._validation import check_eps, check_int, check_rng
+from optrobust.errors import InvalidInputError, InvalidTypeError, NumericalError, SolverError
+from optrobust.gaussian._accurate import (
     UpdatedCholesky,
     accurate_dot,
     accurate_matvec,
     refine,
     refine_with,
 )
-from optrobust._validation import check_eps, check_int, check_rng
-from optrobust.errors import InvalidInputError, InvalidTypeError, NumericalError, SolverError
 from optrobust.norms import dual_exponent, lp_norm, parse_p
 
 __all__ = [
