@@ -450,14 +450,14 @@ def test_ill_conditioned_paths_agree(monkeypatch, p):
     """d = 40, condition number 1e8: with the cold-started active set disabled, the path
     following (homotopy / continuation with updated Cholesky factors) reaches the same
     certified optimum, which for l_inf also matches scipy's BVLS."""
-    import optrobust.gaussian.model as gaussian_model  # (the iteration limit is internal)
+    import optrobust.gaussian._full as full_solvers  # (the iteration limit is internal)
 
     rng = np.random.default_rng(8)
     g = GaussianModel(rng.standard_normal(40) * 1e-3, rng.standard_normal(40) * 1e-3,
                       cov=rotated_cov(40, 1e8, 8))
     eps = 0.3 * g.feasible_eps(p)
     ref = g.robust_solution(eps=eps, p=p)
-    monkeypatch.setattr(gaussian_model, "_DIRECT_ITERATIONS", 1)
+    monkeypatch.setattr(full_solvers, "_DIRECT_ITERATIONS", 1)
     h = GaussianModel(g.mu_pos, g.mu_neg, cov=g.cov)
     sol = h.robust_solution(eps=eps, p=p)
     assert sol.method == "active set"

@@ -1,0 +1,125 @@
+"""Normalized coordinates of the Gaussian problem.
+
+The constants of the numerical contract, input validation, exact power-of-two scalings,
+norms without under- or overflow, and :class:`Candidate` (a solver's output in normalized
+coordinates), shared by the modules of :mod:`optrobust.gaussian`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optrobust.errors import InvalidInputError, InvalidTypeError
+
+P_GAUSS = (1, 2, math.inf)
+
+#: Relative tolerance of the certificate on the margin ``D/2``: a result is returned only
+#: when ``upper_bound - lower_bound <= rtol * upper_bound`` with
+#: ``rtol = GAUSSIAN_RTOL * max(1, (D/2)^2)`` -- a relative error ``delta`` of the margin
+#: moves ``Phi(-D/2)`` by the relative amount ``(D/2)^2 delta`` in the tail.
+GAUSSIAN_RTOL = 1e-9
+
+#: Largest (estimated) condition number of a full covariance that is solved;
+#: beyond it :class:`~optrobust.errors.NumericalError` is raised.
+GAUSSIAN_MAX_CONDITION = 1e13
+EPS = float(np.finfo(float).eps)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def real_array(value: Any, *, name: str, ndim: int | None = None) -> np.ndarray:
+    """``value`` as a finite float64 array; strings, booleans and complex numbers are rejected."""
+    if isinstance(value, (str, bytes)):
+        raise InvalidTypeError(f"{name} must be real numbers, got a string {value!r}")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
+    kind = raw.dtype.kind
+    if kind in "iuf" and isinstance(value, (list, tuple)) and _has_bool(value):
+        kind = "b"  # numpy turns [1.0, True] into numbers
+    if kind == "b":
+        raise InvalidTypeError(f"{name} must be real numbers, got booleans")
+    if kind == "c":
+        raise InvalidTypeError(f"{name} must be real numbers, got complex values")
+    if kind in "USV":
+        raise InvalidTypeError(f"{name} must be real numbers, got strings")
+    if kind == "O":
+        for item in raw.ravel():
+            if isinstance(item, np.generic):
+                item = item.item()
+            if not isinstance(item, numbers.Real) or isinstance(item, bool):
+                raise InvalidTypeError(
+                    f"{name} must be real numbers, got {type(item).__name__}")
+    if kind not in "iufO":
+        raise InvalidTypeError(f"{name} must be real numbers, got dtype {raw.dtype}")
+    try:
+        arr = np.asarray(raw, dtype=float)
+    except OverflowError:
+        raise InvalidInputError(
+            f"{name} must be finite float64 values (|x| <= {np.finfo(float).max:.3g})") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise InvalidInputError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInputError(f"{name} must contain only finite values (no NaN or inf)")
+    return arr
+
+
+def _has_bool(value: Any) -> bool:
+    """Whether a nested list/tuple holds a ``bool`` (or ``numpy.bool_``)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (bool, np.bool_)):
+            return True
+    return False
+
+
+def ldexp(x: Any, e: int) -> Any:
+    """``x * 2**e`` without overflow warnings (inf on overflow, 0 on underflow)."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.ldexp(np.asarray(x, dtype=float), int(max(min(e, 10**6), -(10**6))))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def power_of_two_exponent(m: float) -> int:
+    """``e`` with ``2**(e-1) <= m < 2**e`` (``m > 0``)."""
+    return math.frexp(m)[1]
+
+
+def norm2(x: np.ndarray) -> float:
+    """Euclidean norm without underflow or overflow of the squares."""
+    big = float(np.max(np.abs(x))) if x.size else 0.0
+    if big == 0.0 or not math.isfinite(big):
+        return big
+    return big * float(np.linalg.norm(x / big))
+
+
+def norm_p(x: np.ndarray, p: float) -> float:
+    """``||x||_p`` of a normalized vector (entries <= 1): exactly rounded sum for l1."""
+    if p == 1:
+        return math.fsum(np.abs(x).tolist())
+    if p == 2:
+        return norm2(x)
+    return float(np.max(np.abs(x))) if x.size else 0.0
+
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    """A solver's output in normalized coordinates: shift, residual ``c - z``, dual ``w``."""
+
+    z: np.ndarray
+    r: np.ndarray
+    w: np.ndarray
+    method: str
