@@ -277,19 +277,26 @@ class _Comparator:
     def rows_per_block(self, n_cols: int, chunk_bytes: int) -> int:
         return _rows_per_chunk(n_cols, self.d, chunk_bytes, arrays=3 if self.p == 2 else 1)
 
-    def block(self, ra: Any, rb: Any) -> np.ndarray:
-        """Boolean matrix ``[||x[ra][i] - x[rb][j]||_p <= T]`` (``ra, rb`` slices or indices)."""
+    def columns(self, rb: Any) -> tuple:
+        """The column side of :meth:`block` (original, scaled, squared norms), to reuse."""
+        if self.p == 0 or self.all_within:
+            return self.x[rb], None, None
+        return self.x[rb], self.xs[rb], self.sq[rb] if self.p == 2 else None
+
+    def block(self, ra: Any, cols: tuple) -> np.ndarray:
+        """Boolean matrix ``[||x[ra][i] - b[j]||_p <= T]`` for ``cols = columns(rb)``."""
         p = self.p
+        b_orig, bs, bn = cols
         if p == 0:
-            hd = cdist(self.x[ra], self.x[rb], metric="hamming") * self.d
+            hd = cdist(self.x[ra], b_orig, metric="hamming") * self.d
             return np.rint(hd) <= self.count
         a_orig = self.x[ra]
         if self.all_within:
-            return np.ones((a_orig.shape[0], self.x[rb].shape[0]), dtype=bool)
+            return np.ones((a_orig.shape[0], b_orig.shape[0]), dtype=bool)
         d, ts, slack = self.d, self.ts, self.slack
-        blk, bs = self.xs[ra], self.xs[rb]
+        blk = self.xs[ra]
         if p == 2:
-            an, bn = self.sq[ra], self.sq[rb]
+            an = self.sq[ra]
             dist = an[:, None] + bn[None, :] - 2.0 * (blk @ bs.T)
             # Gram formula, any summation order: |error| <= 2 (d + 4) u (|a|^2 + |b|^2).
             margin = (2.0 * (d + 4) * _U) * (an[:, None] + bn[None, :])
@@ -313,7 +320,7 @@ class _Comparator:
                 amb[full, :] = False
         if np.any(amb):
             r, c = np.nonzero(amb)
-            out[r, c] = self._resolve(a_orig, self.x[rb], blk, bs, r, c)
+            out[r, c] = self._resolve(a_orig, b_orig, blk, bs, r, c)
         return out
 
     def _resolve(self, a: np.ndarray, b: np.ndarray, as_: np.ndarray, bs: np.ndarray,
@@ -384,16 +391,17 @@ def _continuous_edges(dist: FiniteDistribution, eps: float, p: float, rtol: floa
             ia = groups[a]
             rest = np.concatenate(groups[a + 1:])
             step = comp.rows_per_block(rest.size, chunk_bytes)
+            cols = comp.columns(rest)
             for s in range(0, ia.size, step):
                 rows = ia[s:s + step]
-                r, c = np.nonzero(comp.block(rows, rest))
+                r, c = np.nonzero(comp.block(rows, cols))
                 if r.size:
                     parts.append(_edge_keys(rows[r], rest[c], n))
         return _edges_from_keys(parts, n)
     step = comp.rows_per_block(n, chunk_bytes)
     for s in range(0, n, step):
         e = min(n, s + step)
-        blk = comp.block(slice(s, e), slice(s, n))
+        blk = comp.block(slice(s, e), comp.columns(slice(s, n)))
         r, c = np.nonzero(blk)
         i, j = r + s, c + s
         keep = (j > i) & (y[i] != y[j])
@@ -448,8 +456,9 @@ def ball_incidence(dist: FiniteDistribution, *, eps: Any, p: Any,
     m = uniq.shape[0]
     rows, cols = [], []
     step = comp.rows_per_block(m, chunk_bytes)
+    side = comp.columns(slice(0, m))
     for s in range(0, m, step):
-        r, c = np.nonzero(comp.block(slice(s, min(m, s + step)), slice(0, m)))
+        r, c = np.nonzero(comp.block(slice(s, min(m, s + step)), side))
         rows.append(r + s)
         cols.append(c)
     inside = sp.csr_array(
