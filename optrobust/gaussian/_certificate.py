@@ -17,6 +17,7 @@ from optrobust.gaussian._normalized import (
     EPS,
     GAUSSIAN_RTOL,
     Candidate,
+    NormalizedModel,
     ldexp,
     norm2,
     norm_p,
@@ -25,7 +26,7 @@ from optrobust.gaussian._normalized import (
 from optrobust.gaussian.results import GaussianRobustSolution
 
 
-class CertificateMixin:
+class CertificateMixin(NormalizedModel):
     """Certificate of :class:`~optrobust.gaussian.GaussianModel` (uses its normalized data)."""
 
     def _margin_refined(self, r: np.ndarray, y0: np.ndarray) -> float:

@@ -12,10 +12,16 @@ import numpy as np
 from scipy import linalg, optimize
 
 from optrobust.errors import NumericalError
-from optrobust.gaussian._normalized import EPS, GAUSSIAN_MAX_CONDITION, Candidate, norm2
+from optrobust.gaussian._normalized import (
+    EPS,
+    GAUSSIAN_MAX_CONDITION,
+    Candidate,
+    NormalizedModel,
+    norm2,
+)
 
 
-class DiagonalSolversMixin:
+class DiagonalSolversMixin(NormalizedModel):
     """Closed forms and the secular equation of :class:`~optrobust.gaussian.GaussianModel`."""
 
     def _linf_diagonal(self, c: np.ndarray, eps: float) -> Candidate:

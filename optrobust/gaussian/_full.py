@@ -13,7 +13,7 @@ from scipy import linalg, optimize
 
 from optrobust.errors import SolverError
 from optrobust.gaussian._accurate import UpdatedCholesky, accurate_matvec, refine, refine_with
-from optrobust.gaussian._normalized import EPS, Candidate
+from optrobust.gaussian._normalized import EPS, Candidate, NormalizedModel
 
 # Active-set iterations with full swaps before the number of swaps is limited.
 _FULL_SWAP_ITERATIONS = 4
@@ -45,7 +45,7 @@ def _limited_swaps(it: int, full: int, drop: np.ndarray,
 
 
 
-class FullCovarianceSolversMixin:
+class FullCovarianceSolversMixin(NormalizedModel):
     """Active sets and fallbacks of :class:`~optrobust.gaussian.GaussianModel`."""
 
     def _linf_active_set(self, c: np.ndarray, eps: float,

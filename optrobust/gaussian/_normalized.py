@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from optrobust.errors import InvalidInputError, InvalidTypeError
+
+if TYPE_CHECKING:
+    from optrobust.gaussian.results import LinearClassifier
 
 P_GAUSS = (1, 2, math.inf)
 
@@ -123,3 +126,35 @@ class Candidate:
     r: np.ndarray
     w: np.ndarray
     method: str
+
+
+class NormalizedModel:
+    """What the solver and certificate mixins read from a ``GaussianModel``.
+
+    Declarations for type checkers only: ``GaussianModel`` sets and defines all of them
+    (``Delta/2 = 2^_ec _c``, ``Sigma = 4^_h S0`` or ``4^_h diag(_v)``).
+    """
+
+    _c: np.ndarray
+    _ec: int
+    _h: int
+    _S0: np.ndarray | None
+    _L0: np.ndarray | None
+    _v: np.ndarray
+    _eig: tuple[np.ndarray, np.ndarray] | None
+    _accurate: bool
+
+    if TYPE_CHECKING:
+        @property
+        def d(self) -> int: ...
+
+        @property
+        def _is_diagonal(self) -> bool: ...
+
+        def _margin(self, r: np.ndarray) -> float: ...
+
+        def _sigma_norm_normalized(self, w: np.ndarray) -> float: ...
+
+        def _classifier(self, w: np.ndarray) -> LinearClassifier: ...
+
+        def _S0_extended(self) -> np.ndarray: ...
