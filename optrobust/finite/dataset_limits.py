@@ -34,6 +34,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -228,13 +229,26 @@ def _round_down(dist: float, p: float, d: int) -> float:
     return dist * (1.0 - 4.0 * (d + 2) * 2.0**-53)
 
 
-def _box_diameter(x: np.ndarray, p: float) -> float:
-    """An upper bound (rounded up) of every distance between two rows of ``x``."""
+def _box_label_complete(x: np.ndarray, p: float, thr: float) -> bool:
+    """Whether every two rows of ``x`` are within ``thr`` (so every cross pair conflicts).
+
+    Uses ``|a_k - b_k| <= hi_k - lo_k`` on the bounding box ``[lo, hi]``.  For ``l_inf``
+    the largest span is compared with ``thr`` exactly (rational arithmetic: the conflict
+    rule of :mod:`optrobust.finite.conflict` is exact), for ``l1``/``l2`` the norm of the
+    spans is rounded up first; for ``l0`` the number of non-constant coordinates counts.
+    """
     span = np.max(x, axis=0) - np.min(x, axis=0)
     if p == 0:
-        return float(np.count_nonzero(span))
+        return float(np.count_nonzero(span)) <= thr
+    if p == math.inf:
+        top = float(span.max(initial=0.0))
+        near = np.flatnonzero(span >= top * (1.0 - 1e-12))
+        hi, lo = np.max(x, axis=0), np.min(x, axis=0)
+        exact = max((Fraction(float(hi[k])) - Fraction(float(lo[k])) for k in near.tolist()),
+                    default=Fraction(0))
+        return exact <= Fraction(thr)
     d = float(np.linalg.norm(span, ord=p)) if span.size else 0.0
-    return d * (1.0 + _BOX_RTOL * (x.shape[1] + 2)) if d > 0 else 0.0
+    return d * (1.0 + _BOX_RTOL * (x.shape[1] + 2)) <= thr
 
 
 def _check_sample(points: Any, labels: Any, *, name: str) -> FiniteDistribution:
@@ -352,7 +366,6 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
     const_count = n - int(counts.max())
     constant_error = const_count / n
     complete_edges = (n * n - int((counts.astype(np.int64) ** 2).sum())) // 2
-    diameter = _box_diameter(test.points, p) if domain == "continuous" else math.inf
     iw = test.integer_weights()
 
     bar = None
@@ -369,7 +382,7 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
         if bar is not None:
             bar.set_postfix_str(f"eps={e:g} graph")
         _emit(progress, f"eps={e:g} graph")
-        if domain == "continuous" and thr >= diameter:
+        if domain == "continuous" and _box_label_complete(test.points, p, thr):
             # Every two points of different labels conflict: one label survives.
             row.update(lower_count=const_count, upper_count=const_count,
                        conflicts=complete_edges, components=1, largest_component=n,

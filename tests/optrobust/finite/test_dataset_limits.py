@@ -162,3 +162,26 @@ def test_min_cross_label_distance_screened_paths_in_high_dimension(p):
     d = cdist(x, x, metric=metric)[y[:, None] != y[None, :]]
     got = min_cross_label_distance(x, y, p=p, chunk_bytes=20_000)
     assert got == pytest.approx(float(d.min()), rel=1e-12)
+
+
+def test_label_complete_shortcut_builds_no_graph_at_an_exact_tie(monkeypatch):
+    # Pixels exactly 0 and 1: the l_inf diameter is 1 = 2 * 0.5 (a tie, closed balls), so
+    # every cross pair conflicts; the row must come from the bounding box, not a graph.
+    import sys
+
+    mod = sys.modules["optrobust.finite.dataset_limits"]  # the name is also the function's
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 2, size=(200, 30)).astype(float)
+    y = rng.integers(0, 3, size=200)
+
+    def boom(*a, **k):
+        raise AssertionError("conflict_graph called")
+
+    monkeypatch.setattr(mod, "conflict_graph", boom)
+    (row,) = dataset_limits(x, y, eps=0.5, p="linf")
+    counts = np.bincount(y)
+    assert row.solver == "label-complete" and row.status == "exact"
+    assert row.conflicts == (200**2 - int((counts**2).sum())) // 2
+    assert row.lower == pytest.approx(1 - counts.max() / 200)
+    with pytest.raises(AssertionError, match="conflict_graph"):
+        dataset_limits(x, y, eps=0.5 - 1e-12, p="linf")  # below the tie: a graph is needed
