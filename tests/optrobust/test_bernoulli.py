@@ -12,6 +12,7 @@ from optrobust import BernoulliModel
 from optrobust.bernoulli import MAX_ARRAY_DIM, conflict_radius, level_dp_error, threshold_errors
 from optrobust.errors import InvalidInputError, InvalidTypeError, NumericalError, ResourceLimitError
 from tests.optrobust.hypercube_oracle import (
+    cube_distribution,
     exact_classifier_error_l0,
     milp_all_classifiers_l0,
     milp_conflict_graph,
@@ -351,3 +352,27 @@ def test_threshold_errors_is_deprecated_but_agrees():
     with pytest.warns(DeprecationWarning):
         logs = threshold_errors(40, 0.2, 6)
     assert math.isclose(min(0.5, math.exp(logs.min())), b.robust_error(eps=3, p=0), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("values", ["pm1", "01"])
+@pytest.mark.parametrize("p", [1, 2])
+def test_one_tie_policy_with_the_finite_solver(p, values):
+    """Issue 10: the same distribution must get the same answer from BernoulliModel and from
+    the finite solver, also at the float neighbours of every tie eps (distance = 2 eps).
+    The cube {-1,1}^3 (or {0,1}^3) with its exact class weights is a finite distribution."""
+    from optrobust import FiniteDistribution, optimal_robust_error
+
+    k, t = 3, Fraction(1, 5)
+    b = BernoulliModel.symmetric(k, t, values=values)
+    pts, w_pos, w_neg = cube_distribution(k, float(t))
+    if values == "01":
+        pts = (pts + 1) / 2
+    dist = FiniteDistribution(np.vstack([pts, pts]), [1] * len(pts) + [-1] * len(pts),
+                              np.concatenate([w_pos, w_neg]))
+    edge = 2.0 if values == "pm1" else 1.0
+    for m in range(k + 1):
+        tie = edge * m ** (1 / p) / 2  # half the distance at Hamming distance m
+        for eps in (math.nextafter(tie, 0.0), tie, math.nextafter(tie, math.inf)):
+            want = float(b.robust_error(eps=eps, p=p))
+            got = optimal_robust_error(dist, eps=eps, p=p).error
+            assert math.isclose(got, want, abs_tol=1e-12), (m, eps, got, want)
