@@ -497,7 +497,7 @@ def _sub_graph(graph: ConflictGraph, verts: np.ndarray, edges: np.ndarray,
 
 #: Components with more edges than this (or more than ``CLIQUE_MAX_N`` vertices) take the
 #: cutting-plane path under a time limit (:func:`_cutting_plane_bound`).
-LARGE_EDGES = 400_000
+LARGE_EDGES = 50_000
 
 
 def _grow_clique(indptr: np.ndarray, indices: np.ndarray, start: int,
@@ -569,6 +569,70 @@ def improve_independent_set(k: int, edges: np.ndarray, w: np.ndarray, chosen: np
     return greedy_independent_set(k, edges, w, start=s)
 
 
+class _IncrementalLP:
+    """``max w.x, A x <= 1, 0 <= x <= 1`` with rows added between solves.
+
+    With highspy (the ``highs`` extra) one HiGHS model is kept and re-solved by warm-started
+    dual simplex after each batch of rows; without it every solve is a fresh
+    ``scipy.optimize.linprog`` (IPM) over the rows kept.  Either way :meth:`solve` returns
+    the weak-duality bound recomputed from the duals (:func:`lp_dual_bound`'s formula).
+    """
+
+    def __init__(self, w: np.ndarray) -> None:
+        self.w = np.asarray(w, dtype=float)
+        self.k = self.w.size
+        self.rows: list[np.ndarray] = []
+        self.h: Any = None
+        try:
+            import highspy
+        except ImportError:
+            return
+        import os
+        import sys
+
+        sys.stdout.flush()
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        try:  # HiGHS prints a banner on stdout when the first model is made
+            os.dup2(null, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+        h.setOptionValue("output_flag", False)
+        h.addVars(self.k, np.zeros(self.k), np.ones(self.k))
+        h.changeColsCost(self.k, np.arange(self.k, dtype=np.int32), -self.w)
+        self.h = h
+        self.ok = highspy.HighsModelStatus.kOptimal
+
+    def add(self, rows: list[np.ndarray]) -> None:
+        if not rows:
+            return
+        self.rows.extend(rows)
+        if self.h is not None:
+            lens = np.array([len(r) for r in rows])
+            starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int32)
+            idx = np.concatenate(rows).astype(np.int32)
+            self.h.addRows(len(rows), np.full(len(rows), -np.inf), np.ones(len(rows)),
+                           idx.size, starts, idx, np.ones(idx.size))
+
+    def solve(self, time_limit: float) -> tuple[float, np.ndarray, np.ndarray] | None:
+        if self.h is None:
+            return lp_dual_bound(self.w, _row_matrix(self.rows, self.k),
+                                 time_limit=time_limit, method="highs-ipm")
+        self.h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
+        self.h.run()
+        if self.h.getModelStatus() != self.ok:
+            return None
+        sol = self.h.getSolution()
+        x = np.asarray(sol.col_value, dtype=float)
+        y = np.clip(-np.asarray(sol.row_dual, dtype=float), 0.0, None)
+        a = _row_matrix(self.rows, self.k)
+        reduced = self.w - a.T @ y
+        bound = math.fsum(y.tolist()) + math.fsum(np.clip(reduced, 0.0, None).tolist())
+        return bound * (1.0 + _FP_SLACK) + _FP_SLACK, x, y
+
+
 def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndarray,
                          deadline: float, value: Any
                          ) -> tuple[np.ndarray, float, np.ndarray | None]:
@@ -602,40 +666,49 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndar
             break
     upper = min(upper, clique_partition_bound(wf, list(rows.values()), k))
     x_last = None
-    active = list(rows.values())
+    model = _IncrementalLP(wf)
+    model.add(list(rows.values()))
     now = time.perf_counter()
     lp_deadline = now + 0.85 * max(deadline - now, 0.0)  # the rest: local search
     while time.perf_counter() < lp_deadline:
-        a = _row_matrix(active, k)
-        lp = lp_dual_bound(wf, a, time_limit=lp_deadline - time.perf_counter(),
-                           method="highs-ipm")
+        lp = model.solve(lp_deadline - time.perf_counter())
         if lp is None:
             break
         upper = min(upper, lp[0])
         x = lp[1]
         x_last = x
-        # Keep the binding rows only (about a tenth on MNIST): the LP stays small; a dropped
-        # row that becomes violated again is found again by the separation below.
-        active = [r for r, yk in zip(active, lp[2].tolist(), strict=True) if yk > 1e-9]
+        if model.h is None:
+            # Fresh solves: keep the binding rows only (about a tenth on MNIST); a dropped
+            # row that becomes violated again is found again by the separation below.
+            model.rows = [r for r, yk in zip(model.rows, lp[2].tolist(), strict=True)
+                          if yk > 1e-9]
+        active = model.rows
         cand = greedy_independent_set(k, ev, wf, order=np.argsort(-(x + 1e-9 * score),
                                                                   kind="stable"))
         if value(cand) > value(best):
             best = cand
         added = 0
+        new_rows: list[np.ndarray] = []
         seen = {r.tobytes() for r in active}
-        for v in np.argsort(-x, kind="stable").tolist():
-            if x[v] <= 1e-6 or time.perf_counter() > lp_deadline:
+        # Separation: grow a clique around each vertex by x (ties by degree); when that
+        # finds nothing, retry with noisier scores before giving up.
+        for noise in (0.0, 1e-2, 1e-1, 3e-1):
+            tie = 1e-9 * score + (noise * rng.random(k) if noise else 0.0)
+            for v in np.argsort(-x, kind="stable").tolist():
+                if x[v] <= 1e-6 or time.perf_counter() > lp_deadline:
+                    break
+                c = _grow_clique(indptr, indices, v, x + tie)
+                if float(x[c].sum()) > 1.0 + 1e-6:
+                    key = c.tobytes()
+                    if key not in seen:
+                        seen.add(key)
+                        new_rows.append(c)
+                        added += 1
+            if added:
                 break
-            c = _grow_clique(indptr, indices, v, x + 1e-9 * score)
-            if float(x[c].sum()) > 1.0 + 1e-6:
-                key = c.tobytes()
-                if key not in seen:
-                    seen.add(key)
-                    rows[key] = c
-                    active.append(c)
-                    added += 1
         if added == 0:
             break
+        model.add(new_rows)
     # Local search from the best LP rounding and from the heaviest label, half the time each.
     starts = [best, greedy_independent_set(k, ev, wf, start=_heaviest_label(labels, wf))]
     for i, start in enumerate(starts):

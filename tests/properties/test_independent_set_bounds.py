@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,8 @@ from optrobust.finite import solvers as solvers_mod
 from optrobust.finite.solvers import solve_independent_set
 from optrobust.testing.finite import finite_distributions
 
-_PATHS = ["exact", "tiny", "lp-only", "node-limit", "no-lp", "cuts", "cuts-tiny"]
+_PATHS = ["exact", "tiny", "lp-only", "node-limit", "no-lp", "cuts", "cuts-tiny",
+          "cuts-scipy"]
 
 
 def _solve(g, dist, path, monkeypatch):
@@ -25,7 +27,9 @@ def _solve(g, dist, path, monkeypatch):
     with monkeypatch.context() as m:
         if path.startswith("cuts"):  # the large-component path (cutting-plane clique LP)
             m.setattr(solvers_mod, "LARGE_EDGES", 0)
-            return solve_independent_set(g, time_limit=30.0 if path == "cuts" else 1e-9,
+            if path == "cuts-scipy":  # without highspy: fresh scipy LPs over binding rows
+                m.setitem(sys.modules, "highspy", None)
+            return solve_independent_set(g, time_limit=1e-9 if path == "cuts-tiny" else 30.0,
                                          integer_weights=iw)
         if path in ("lp-only", "node-limit"):
             m.setattr(solvers_mod, "MILP_NODE_LIMIT", 0 if path == "lp-only" else 1)
