@@ -18,10 +18,13 @@ vertex subsets.
 from __future__ import annotations
 
 import math
+import sys
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optrobust import hardness as H
+from optrobust.errors import NumericalError
 from optrobust.finite.robust import optimal_robust_error
 from optrobust.testing.graphs import graphs, norms_and_domains
 from tests.optrobust.hardness import oracle
@@ -53,3 +56,30 @@ def test_theorem1_sat_solver_is_exact(graph):
     """Definition 2 / Theorem 1's source problem: RC2 MaxSAT = networkx = brute force."""
     sizes = {s: len(H.max_distance3_independent_set(graph, solver=s)) for s in H.SOLVERS}
     assert len(set(sizes.values())) == 1, sizes
+
+
+@settings(max_examples=40, deadline=None)
+@given(graph=graphs(min_vertices=1, max_vertices=9), norm_domain=norms_and_domains(),
+       log_eps=st.floats(-330, 308))
+def test_lemma1_at_every_scale_or_a_named_error(graph, norm_domain, log_eps):
+    """Lemma 1 (corrected) is scale-free for p >= 1 (lambda scales with eps): at every
+    eps = 10^k the reduction is exact, or -- where the gadget's lambda is not a normal float64
+    -- reduction_instance raises NumericalError; never a wrong answer (issue 10: lambda
+    underflowed to 0 and the check reported INCONSISTENT)."""
+    p, domain = norm_domain
+    if p == 0:
+        return  # the budget is fixed by the construction
+    eps = 10.0 ** log_eps
+    if eps == 0.0:
+        return
+    n = graph.number_of_nodes()
+    a3 = len(H.max_distance3_independent_set(graph, solver="brute"))
+    try:
+        inst = H.reduction_instance(graph, p, domain, eps=eps)
+    except NumericalError:
+        tau = eps if domain == "support" else 2 * eps
+        assert tau < 1e-300 or tau > 1e300  # refused only at the float64 edges
+        return
+    assert inst.lam >= sys.float_info.min and math.isfinite(inst.lam)
+    sol = optimal_robust_error(inst.distribution, eps=inst.eps, p=p, domain=domain)
+    assert math.isclose(n * (1 - sol.error), a3, abs_tol=1e-9)
