@@ -260,13 +260,13 @@ def _optimum(k: int, t: float | Fraction, r: int) -> tuple[float | Fraction, int
     a, b = _central(k, r)
     if t == Fraction(1, 2):  # J_+ = 0 surely: the central threshold a_c >= 0 is error-free
         return (Fraction(0) if exact else 0.0), a
-    if exact:
+    if isinstance(t, Fraction):
         _check_exact_work(k, t)
-        fa, fb = _ExactCdf(k, t).cdf_pair(a, b)
-        if fa + fb <= 1:
+        ea, eb = _ExactCdf(k, t).cdf_pair(a, b)
+        if ea + eb <= 1:
             return half, k
-        return 1 - (fa + fb) / 2, a
-    fa, fb, sa, sb = _float_tails(k, 0.5 - float(t), a, b)
+        return 1 - (ea + eb) / 2, a
+    fa, _, sa, sb = _float_tails(k, 0.5 - float(t), a, b)
     if not fa > sb:  # F(a) + F(b) <= 1, decided without cancellation
         return half, k
     return min(0.5 * (sa + sb), math.nextafter(0.5, 0.0)), a
@@ -545,7 +545,7 @@ class BernoulliModel:
                 f"{pos.size} and {neg.size}"
             )
         self._setup(t, values, d=int(pos.size), k=int(np.count_nonzero(pos != neg)))
-        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = _readonly(
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = _readonly3(
             pos, neg, pos != neg)
 
     def _setup(self, t: Any, values: Any, *, d: int, k: int) -> None:
@@ -575,17 +575,20 @@ class BernoulliModel:
 
     # ----------------------------------------------------------------- basics
     def _materialize(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._arrays is None:
-            if self._d > MAX_ARRAY_DIM:
-                raise ResourceLimitError(
-                    f"the centre vectors of a model with d = {self._d} coordinates exceed the "
-                    f"limit d <= {MAX_ARRAY_DIM:.0e} (MAX_ARRAY_DIM); error rates and feasible "
-                    "eps need no arrays")
-            pos = np.ones(self._d, dtype=np.int8)
-            neg = np.ones(self._d, dtype=np.int8)
-            neg[: self._k] = -1
-            self._arrays = _readonly(pos, neg, pos != neg)
-        return self._arrays
+        """The centre vectors and the effective mask, built on first use."""
+        if self._arrays is not None:
+            return self._arrays
+        if self._d > MAX_ARRAY_DIM:
+            raise ResourceLimitError(
+                f"the centre vectors of a model with d = {self._d} coordinates exceed the "
+                f"limit d <= {MAX_ARRAY_DIM:.0e} (MAX_ARRAY_DIM); error rates and feasible "
+                "eps need no arrays")
+        pos = np.ones(self._d, dtype=np.int8)
+        neg = np.ones(self._d, dtype=np.int8)
+        neg[: self._k] = -1
+        arrays = _readonly3(pos, neg, pos != neg)
+        self._arrays = arrays
+        return arrays
 
     @property
     def theta_pos(self) -> np.ndarray:
@@ -628,7 +631,8 @@ class BernoulliModel:
     def _encoded_theta_pos(self) -> np.ndarray:
         th = self.theta_pos
         enc = th if self.values == "pm1" else ((th + 1) // 2).astype(np.int8)
-        return _readonly(enc)[0]
+        enc.flags.writeable = False
+        return enc
 
     # ------------------------------------------------------------------ Bayes
     def bayes_error(self) -> float | Fraction:
@@ -749,7 +753,9 @@ class BernoulliModel:
         return X, y
 
 
-def _readonly(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    for arr in arrays:
+def _readonly3(a: np.ndarray, b: np.ndarray,
+               c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three arrays, made read-only (the model's invariants depend on them)."""
+    for arr in (a, b, c):
         arr.flags.writeable = False
-    return arrays
+    return a, b, c

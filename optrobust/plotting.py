@@ -60,12 +60,12 @@ def plot_bernoulli_robust_error(
     """
     p = check_p(p)
     ks = [check_int(k, name="k", minimum=1) for k in ks]
-    ts = [check_t(t) for t in ts]
-    if not ks or not ts:
+    ts_checked = [check_t(t) for t in ts]
+    if not ks or not ts_checked:
         raise InvalidInputError("ks and ts must each contain at least one value")
-    if len(ks) * len(ts) > MAX_PANELS:
+    if len(ks) * len(ts_checked) > MAX_PANELS:
         raise ResourceLimitError(
-            f"{len(ks)} panels x {len(ts)} curves exceed the limit of {MAX_PANELS} curves")
+            f"{len(ks)} panels x {len(ts_checked)} curves exceed the limit of {MAX_PANELS} curves")
     out = Path(path)
     if not out.parent.is_dir():
         raise InvalidInputError(f"plot path {str(out)!r}: directory does not exist")
@@ -77,18 +77,18 @@ def plot_bernoulli_robust_error(
     cmap = plt.get_cmap("viridis")
     for idx, k in enumerate(ks):
         ax = axes[idx // cols][idx % cols]
-        for j, t in enumerate(ts):
+        for j, t in enumerate(ts_checked):
             m = BernoulliModel.symmetric(int(k), t, values=values)  # type: ignore[arg-type]
             fe = float(m.feasible_eps(p))
-            colour = cmap(j / max(len(ts) - 1, 1))
+            colour = cmap(j / max(len(ts_checked) - 1, 1))
             if p == 0:
                 top = int(fe) + 1
-                grid = (np.arange(0, top + 1) if top < _POINTS
-                        else np.unique(np.linspace(0, top, _POINTS).round()).astype(np.int64))
-                err = [float(m.robust_error(eps=int(e), p=p)) for e in grid]
-                ax.step(grid, err, where="post", color=colour, label=f"t = {float(t):g}")
-                if len(grid) <= 60:
-                    ax.plot(grid, err, "o", ms=3, color=colour)
+                steps = (np.arange(0, top + 1) if top < _POINTS
+                         else np.unique(np.linspace(0, top, _POINTS).round()).astype(np.int64))
+                err = [float(m.robust_error(eps=int(e), p=p)) for e in steps]
+                ax.step(steps, err, where="post", color=colour, label=f"t = {float(t):g}")
+                if len(steps) <= 60:
+                    ax.plot(steps, err, "o", ms=3, color=colour)
             else:
                 hi = fe * 1.15 if fe > 0 else 1.0
                 grid = np.linspace(0, hi, _POINTS)

@@ -213,6 +213,6 @@ def check_rng(rng: Any) -> np.random.Generator:
         if rng is not None and int(rng) < 0:
             raise InvalidInputError(
                 f"rng must be a non-negative seed or a numpy Generator, got {rng}")
-        return np.random.default_rng(rng)
+        return np.random.default_rng(None if rng is None else int(rng))
     raise InvalidTypeError(
         f"rng must be None, an int seed or a numpy Generator, got {type(rng).__name__}")
