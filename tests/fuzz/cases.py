@@ -218,6 +218,43 @@ _entry("GaussianModel[cov]", _gauss_cov,
        _check_gauss, scalars=("eps", "p"), arrays_of={"cov": (2, 2)})
 
 
+def _gauss_predict(X, p):
+    from optrobust import GaussianModel
+
+    clf = GaussianModel(np.array([1.0, 0.5]), np.array([-1.0, 0.0])).robust_classifier(
+        eps=0.3, p=p)
+    return clf.predict(X), X
+
+
+def _check_linear_predict(res):
+    """Labels +-1, one per row; a linear rule also broadcasts over extra leading axes."""
+    labels, X = res
+    assert set(np.unique(labels).tolist()) <= {-1, 1}
+    assert labels.shape == np.shape(X)[:-1] or (np.ndim(X) == 1 and labels.size == 1)
+
+
+for _p in (1, 2, math.inf):
+    _entry(f"LinearClassifier.predict[p={_p}]", _gauss_predict,
+           {"X": np.array([[1.0, 0.0], [-1.0, 0.2], [0.0, 0.0]]), "p": _p}, _check_linear_predict,
+           arrays_of={"X": (3, 2)})
+
+
+def _gauss_sample(n, rng):
+    from optrobust import GaussianModel
+
+    return GaussianModel(np.array([1.0, 0.5]), np.array([-1.0, 0.0])).sample(n, rng=rng), n
+
+
+def _check_gauss_sample(res):
+    (X, y), n = res
+    assert X.shape == (n, 2) and y.shape == (n,) and np.all(np.isfinite(X))
+    assert set(np.unique(y).tolist()) <= {-1, 1}
+
+
+_entry("GaussianModel.sample", _gauss_sample, {"n": 5, "rng": 0}, _check_gauss_sample,
+       scalars=("n", "rng"))
+
+
 # --------------------------------------------------------- finite distributions
 
 _PTS = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [3.0, 3.0]])
@@ -250,6 +287,24 @@ _FIN = {"points": _PTS, "labels": _LAB, "weights": _W, "eps": 0.4, "p": 2,
 _entry("optimal_robust_error", _finite, _FIN, _check_finite,
        scalars=("eps", "p", "domain", "solver"),
        arrays_of={"points": (4, 2), "labels": (4,), "weights": (4,)})
+
+
+def _finite_predict(X):
+    from optrobust import FiniteDistribution, optimal_robust_error
+
+    sol = optimal_robust_error(FiniteDistribution(_PTS, _LAB, _W), eps=0.4, p=2)
+    return sol.classifier.predict(X), X
+
+
+def _check_finite_predict(res):
+    labels, X = res
+    assert labels.ndim == 1 and set(labels.tolist()) <= {0, 1}
+    assert len(labels) == (1 if np.ndim(X) == 1 else len(X))
+
+
+_entry("NearestRobustCenterClassifier.predict", _finite_predict,
+       {"X": np.array([[0.0, 0.0], [3.0, 3.0], [0.4, 0.1]])}, _check_finite_predict,
+       arrays_of={"X": (3, 2)})
 
 
 def _relabeled(labels):

@@ -30,6 +30,10 @@ KNOWN: dict[str, str] = {
     "dataset_limits[relabel][test_labels=1e300_2e300]": "owner: H3 (dataset_limits casts float "
         "labels to int64: 1e300 and 2e300 both become -2**63, two classes merge, and the "
         "answer is silently 0.0 instead of 0.25)",
+    **{f"GaussianModel.sample[n={v}]": "owner: H1 (GaussianModel.sample: raw numpy ValueError "
+                                       "'Maximum allowed dimension exceeded'; sample(10**10) "
+                                       "raises a raw MemoryError, no up-front bound)"
+       for v in ("int_10^400", "2^63")},
     "hardness.parse_graph_spec[spec=long_digits]": "owner: H2a (parse_graph_spec opens the "
                                                    "text as a file: OSError 'File name too long')",
 }
