@@ -204,11 +204,12 @@ def conflict_triples(dist: FiniteDistribution, graph: ConflictGraph) -> np.ndarr
     elif p == math.inf:
         keep = cand
     else:
-        test = {
+        tests: dict[float, Any] = {
             2: lambda x: _l2_triple_meets(x, eps, rtol),
             1: lambda x: _l1_triple_meets(x, eps, rtol),
             0: lambda x: _hamming_triple_meets(x, math.floor(eps)),
-        }[p]
+        }
+        test = tests[p]
         keep = [t for t in cand if test(dist.points[list(t)])]
     return np.array(keep, dtype=np.int64).reshape(-1, 3)
 

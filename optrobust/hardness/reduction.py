@@ -310,10 +310,8 @@ def reduction_instance(graph: nx.Graph, p: Any, domain: str | None = None,
     n = len(vertices)
     _check_size(n, reduction_dimension(n, p, domain))
     index = {v: i for i, v in enumerate(vertices)}
-    if domain == "support":
-        encoded = [(index[a], index[b]) for a, b in graph.edges()]
-    else:
-        encoded = [tuple(index[v] for v in pair) for pair in distance2_pairs(graph)]
+    pairs = graph.edges() if domain == "support" else (tuple(q) for q in distance2_pairs(graph))
+    encoded = [(index[a], index[b]) for a, b in pairs]
     dim = reduction_dimension(n, p, domain)
     if p == 0:
         if eps is not None:
