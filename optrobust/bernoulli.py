@@ -71,6 +71,7 @@ grows like ``k 2^-53`` in the far tails of very large ``k``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -187,7 +188,7 @@ class _ExactCdf:
         self.y = t.denominator + 2 * t.numerator
         self.denom = (2 * t.denominator) ** k
 
-    def numerators(self):
+    def numerators(self) -> Iterator[tuple[int, int, int]]:
         """Yield ``(j, N_j, sum_{i <= j} N_i)`` for ``j = 0..k``."""
         k, x, y = self.k, self.x, self.y
         n = y**k
@@ -215,7 +216,7 @@ class _ExactCdf:
         return out[a], out[b]
 
     def min_chance_s(self) -> int:
-        """Smallest ``s >= -1`` with ``F(floor(s/2)) + F(ceil(s/2)) > 1`` (``k`` if none).
+        """Smallest ``s >= 0`` with ``T(s) = F(floor(s/2)) + F(ceil(s/2)) > 1``.
 
         ``T(s) = F(floor(s/2)) + F(ceil(s/2))`` is non-decreasing in ``s``:
         ``T(2j) = 2 F(j)`` and ``T(2j+1) = F(j) + F(j+1)``.
@@ -228,7 +229,7 @@ class _ExactCdf:
             if 2 * acc > d:  # T(2j)
                 return 2 * j
             prev = acc
-        return 2 * self.k  # T(s) = 2 for s >= 2k-1; never reached since F(k) = 1
+        return 2 * self.k  # not reached: T(2k) = 2 F(k) = 2 > 1
 
 
 def _float_tails(k: int, q: float, a: int, b: int) -> tuple[float, float, float, float]:
