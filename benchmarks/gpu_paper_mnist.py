@@ -990,7 +990,7 @@ def table(results: dict[tuple[str, float], dict[str, Any]], out: Path, summary: 
     return res
 
 
-def figures(out: Path, work: Path) -> None:
+def figures(out: Path, work: Path, label: str = "paper-mnist at full scale") -> None:
     """Training adversarial loss per epoch: Fig. 1 (adv-0.3, standard), Fig. 2 (adv-0.3
     followed by its extension to 0.4), Fig. 7 (IAT with its eps)."""
     import matplotlib
@@ -1011,7 +1011,7 @@ def figures(out: Path, work: Path) -> None:
     ax.plot(range(1, len(std) + 1), std, "s-", ms=3, label="standard (clean loss)")
     ax.axhline(ln10, color="grey", ls=":", lw=1, label="constant classifier, ln 10")
     ax.set(xlabel="epoch", ylabel="training loss",
-           title="paper-mnist at full scale: training from random initialization")
+           title=f"{label}: training from random initialization")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -1024,7 +1024,7 @@ def figures(out: Path, work: Path) -> None:
     ax.axvline(len(adv) + 0.5, color="grey", lw=0.8)
     ax.axhline(ln10, color="grey", ls=":", lw=1)
     ax.set(xlabel="epoch", ylabel="training adversarial loss",
-           title="paper-mnist at full scale: extended training 0.3 -> 0.4")
+           title=f"{label}: extended training 0.3 -> 0.4")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -1039,7 +1039,7 @@ def figures(out: Path, work: Path) -> None:
     ax2.plot(range(1, len(eps) + 1), eps, color="crimson", ls="--", lw=1, label="eps")
     ax2.set_ylabel("eps of the epoch", color="crimson")
     ax.set(xlabel="epoch", ylabel="training (adversarial) loss",
-           title="paper-mnist at full scale: IAT 0 -> 0.4")
+           title=f"{label}: IAT 0 -> 0.4")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
@@ -1391,8 +1391,9 @@ def eval_phase(out: Path, work: Path, data: dict[str, Any], device: torch.device
             continue
         results[(name, eps)] = evaluate_pgd(name, p, eps, data, device, scale, work, seed, log)
     phases["pgd_eval_s"] = round(time.perf_counter() - t0, 2)
+    label = "paper-mnist, --tiny smoke run" if scale is TINY else "paper-mnist at full scale"
     table(results, out, summary)
-    figures(out, work)
+    figures(out, work, label)
     t0 = time.perf_counter()
     pairs = [k for k in order if k in results]
     for i, (name, eps) in enumerate(pairs):
@@ -1414,7 +1415,7 @@ def eval_phase(out: Path, work: Path, data: dict[str, Any], device: torch.device
                                        f"{n_test}): {aa}")
     t0 = time.perf_counter()
     table(results, out, summary)
-    figures(out, work)
+    figures(out, work, label)
     phases["write_s"] = round(time.perf_counter() - t0, 2)
 
 
