@@ -35,7 +35,11 @@ What it does, in order:
    candidate execution mode (eager fp32; on CUDA also CUDA graphs, bf16 autocast, and
    several runs interleaved on their own CUDA streams).  A mode is kept only if its weights
    after a few steps agree with eager fp32 from the same state (graphs: to float rounding;
-   bf16: loosely); the fastest kept mode is used.
+   bf16: loosely); the fastest kept mode is used (bf16 only if 15% faster: it changes the
+   protocol's arithmetic).  ``torch.compile`` is not among them: its compilation (tens of
+   seconds, again for each new shape) would take a large share of a 7-minute budget, while
+   at batch 128 this 3.3M-parameter CNN is expected to be bound by kernel launches, which
+   CUDA graphs remove.  ``--modes`` chooses the candidates.
 3. Sizing: the cost of the paper's protocol is predicted from the probe; if it does not fit
    the time left after the evaluation reserve, epochs are cut by one factor (adversarial
    30 -> ``30 f`` epochs; IAT's increment 0.01 -> ``0.01 / f``; extended and standard keep 5)
