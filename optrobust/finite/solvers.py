@@ -27,6 +27,11 @@ independent set of the conflict graph)``; this module computes such sets.
 
 MaxSAT and MILP are run per connected component of the conflict graph
 (isolated pairs are robust for free).
+
+:func:`solve_independent_set` is the time-limited form: a verified independent set and a
+certified upper bound on the maximum weight (greedy + local search incumbents; clique
+partition, clique-row LP by weak duality with cutting planes, HiGHS MILP dual bound;
+docs/theory.md, "Dataset limits: certified bounds").
 """
 
 from __future__ import annotations
