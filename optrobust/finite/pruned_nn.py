@@ -313,7 +313,8 @@ class PrunedNearestNeighbor:
         box : (lower, upper), optional
             Restrict the attack to ``x'`` in ``[lower, upper]^d`` (images: ``(0, 1)``).  Used
             exactly for ``p = inf``; for the other norms the unrestricted ball is checked,
-            which is sound for the restricted one (a larger set of attacks).
+            which is sound for the restricted one (a larger set of attacks).  A point whose
+            ball misses the box is never certified.
         chunk_bytes : int
             Memory for one block of test-to-train distances.
         progress : callable, optional
@@ -395,8 +396,8 @@ class PrunedNearestNeighbor:
             lo, hi = x - eps, x + eps
             if box is not None:
                 lo, hi = np.maximum(lo, box[0]), np.minimum(hi, box[1])
-                if np.any(lo > hi):  # x lies farther than eps outside the box: no attack
-                    return True
+                if np.any(lo > hi):  # x lies farther than eps outside the box: not claimed
+                    return False
             pc = self.points[cand]
             reach = np.max(np.maximum(np.abs(lo - pc), np.abs(hi - pc)), axis=1)
             order = np.argsort(reach, kind="stable")
