@@ -554,6 +554,7 @@ def held_out_estimate(train_points: Any, train_labels: Any, test_points: Any, te
     clf = PrunedNearestNeighbor(eps=eps, p=p, time_limit=time_limit)
     xt = _check_points(test_points, name="test_points")
     yt = _check_labels(test_labels, xt.shape[0], name="test_labels")
+    box = _check_box(box)  # before the (long) pruning
     clf.fit(train_points, train_labels)
     return _estimate(clf, xt, yt, box, progress, start)
 
@@ -620,7 +621,7 @@ def held_out_curve(train_points: Any, train_labels: Any, test_points: Any, test_
     if xt.shape[1] != x.shape[1]:
         raise InvalidInputError(f"test_points must have the training points' dimension "
                                 f"{x.shape[1]}, got {xt.shape[1]}")
-    _check_box(box)
+    box = _check_box(box)
     say = phase if callable(phase) else (lambda _m: None)
     open_grid = [e for e in grid if not _label_complete(x, e, p)]
     base = lengths = None
