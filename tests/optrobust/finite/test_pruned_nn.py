@@ -277,3 +277,17 @@ def test_label_complete_tie_is_exact():
     assert PrunedNearestNeighbor(eps=0.5, p=math.inf).fit(x, y).solver == "label-complete"
     below = PrunedNearestNeighbor(eps=np.nextafter(0.5, 0), p=math.inf).fit(x, y)
     assert below.solver != "label-complete"
+
+
+def test_curve_bad_input():
+    x, y = [[0.0, 0.0], [1.0, 1.0]], [0, 1]
+    with pytest.raises(InvalidInputError, match="eps"):
+        held_out_curve(x, y, x, y, eps=[], p=2)
+    with pytest.raises(InvalidInputError, match="eps"):
+        held_out_curve(x, y, x, y, eps=[0.1, -1.0], p=2)
+    with pytest.raises(InvalidInputError, match="dimension"):
+        held_out_curve(x, y, [[0.0]], [0], eps=[0.1], p=2)
+    with pytest.raises(InvalidInputError, match="box"):
+        held_out_curve(x, y, x, y, eps=[0.1], p=math.inf, box=(2, 1))
+    with pytest.raises(InvalidInputError, match="time_limit"):
+        held_out_curve(x, y, x, y, eps=[0.1], p=2, time_limit=0)
