@@ -637,31 +637,6 @@ class _IncrementalLP:
         bound = math.fsum(y.tolist()) + math.fsum(np.clip(reduced, 0.0, None).tolist())
         return bound * (1.0 + _FP_SLACK) + _FP_SLACK, x, y
 
-    def solve_integer(self, time_limit: float) -> tuple[np.ndarray | None, float]:
-        """Branch and bound on the same rows (highspy only): (rounded x or None, bound B4).
-
-        The rows are cliques, so every independent set is feasible: HiGHS's dual bound
-        (padded as in :func:`_milp_limited`) bounds the maximum independent weight even
-        though the rows need not cover every edge (the solution is then repaired).
-        """
-        import highspy
-
-        h = self.h
-        h.changeColsIntegrality(self.k, np.arange(self.k, dtype=np.int32),
-                                np.full(self.k, highspy.HighsVarType.kInteger))
-        h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
-        h.setOptionValue("mip_rel_gap", 0.0)
-        h.run()
-        info = h.getInfo()
-        dual = float(info.mip_dual_bound)
-        upper = math.inf
-        if math.isfinite(dual):
-            upper = -dual + _MIP_SLACK * math.fsum(np.abs(self.w).tolist()) + _FP_SLACK
-        x = None
-        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-            x = np.asarray(h.getSolution().col_value, dtype=float) > 0.5
-        return x, upper
-
 
 def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndarray,
                          deadline: float, value: Any
@@ -739,16 +714,6 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndar
         if added == 0:
             break
         model.add(new_rows)
-    # Time left (the separation ran dry): branch and bound on the clique rows found.
-    now = time.perf_counter()
-    milp_deadline = deadline - 0.15 * max(deadline - now, 0.0)
-    if model.h is not None and milp_deadline - now > 1.0:
-        xm, mip_upper = model.solve_integer(milp_deadline - now)
-        upper = min(upper, mip_upper)
-        if xm is not None:
-            xm = greedy_independent_set(k, ev, wf, start=_repair(k, ev, xm))
-            if value(xm) > value(best):
-                best = xm
     # Local search from the best LP rounding and from the heaviest label, half the time each.
     starts = [best, greedy_independent_set(k, ev, wf, start=_heaviest_label(labels, wf))]
     for i, start in enumerate(starts):
