@@ -146,18 +146,16 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Name the plain ``ValueError`` / ``FileNotFoundError`` of argument checks as user errors.
+    """Name a missing file the operating system reports (``FileNotFoundError``) as a user error.
 
-    For calls into modules whose argument checks still raise the built-in types
-    (``TrainConfig``, ``train``'s resume checks, ``load_run``, ``make_attack``): their
-    message becomes a :class:`~optrobust.parsing.CliError`.  The library's own error
-    types pass through unchanged.
+    Argument checks in the library raise its own error types, which pass through
+    unchanged; a plain ``ValueError``/``TypeError``/``KeyError`` is a bug and is not caught.
     """
     try:
         yield
     except OptrobustError:
         raise
-    except (ValueError, FileNotFoundError) as exc:
-        raise CliError(str(exc)) from exc
+    except FileNotFoundError as exc:
+        raise CliError(" ".join(str(exc).split())) from exc
 
 

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
             raise CliError(f"--{flag.replace('_', '-')} must be an integer >= 1, got {v}")
     from empirical.compare import compare
 
-    with user_errors():  # train's resume checks raise ValueError
+    with user_errors():
         res = compare(args.task, args.out, eps_grid=grid, methods=methods, seed=args.seed,
                       device=args.device, epochs=args.epochs, train_size=args.train_size,
                       test_size=args.test_size, data_root=args.data_root,

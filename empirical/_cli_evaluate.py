@@ -188,7 +188,7 @@ def _checklist(args: argparse.Namespace, run_: Any, x: Any, y: Any, eps: float, 
     if args.transfer_from == "off":
         source = "off"
     elif args.transfer_from is not None:
-        with user_errors():  # the source run's config is checked with plain ValueErrors
+        with user_errors():
             source = load_source_model(args.transfer_from,
                                        input_shape=tuple(bundle.input_shape),
                                        num_classes=bundle.num_classes,

@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from empirical import choices
 from empirical._cli_common import data_root, digits, finite_number, norm_name, out_dir, user_errors
+from optrobust.parsing import CliError
 
 __all__ = ["SHOWN_DEFAULTS", "register"]
 
@@ -149,11 +151,13 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if "pgd_step_size" in explicit and "pgd_steps" not in explicit:
         explicit["pgd_steps"] = None  # step size alone: the paper's steps = 2.5 * eps / step
     explicit["data"] = data
+    if not args.resume and (Path(args.out) / "checkpoint.pt").exists():
+        raise CliError(f"--out {args.out} already holds a run; pass --resume or another --out")
     with user_errors(), _download_hint(not args.download):
         kwargs = apply_preset(args.preset, args.method, explicit)
         if "name" not in kwargs["data"]:
-            raise ValueError("--data is required (mnist, cifar10, gaussian, bernoulli) or a "
-                             "--preset")
+            raise CliError("--data is required (mnist, cifar10, gaussian, bernoulli) or a "
+                           "--preset")
         kwargs["data"] = DataSpec(**kwargs["data"])
         config = TrainConfig(**kwargs)
         result = train(config, args.out, resume=args.resume, device=args.device,

@@ -25,6 +25,7 @@ from typing import Any
 
 from empirical.data import DataSpec
 from empirical.schedules import EpsSchedule, detect_rise, paper_pgd_steps
+from optrobust.errors import InvalidInputError, InvalidTypeError
 
 __all__ = ["METHODS", "NORMS", "PRESETS", "TrainConfig", "apply_preset", "config_from_dict"]
 
@@ -97,7 +98,7 @@ def apply_preset(name: str | None, method: str, explicit: Mapping[str, Any]) -> 
         merged: dict[str, Any] = {}
     else:
         if name not in PRESETS:
-            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}")
+            raise InvalidInputError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}")
         preset = dict(PRESETS[name])
         by_method = preset.pop("by_method", {})
         merged = {**preset, **by_method.get(method, {})}
@@ -114,7 +115,7 @@ def _check_pos(value: Any, name: str, *, allow_zero: bool = False) -> None:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
         rng = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {rng}, got {value!r}")
+        raise InvalidInputError(f"{name} must be a finite number {rng}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -156,52 +157,55 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, DataSpec):
-            raise TypeError(f"data must be a DataSpec, got {type(self.data).__name__}")
+            raise InvalidTypeError(f"data must be a DataSpec, got {type(self.data).__name__}")
         if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+            raise InvalidInputError(
+                f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.norm not in NORMS:
-            raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
+            raise InvalidInputError(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
         _check_pos(self.eps, "eps", allow_zero=True)
         if self.method != "standard" and self.eps == 0:
-            raise ValueError(f"eps must be > 0 for method {self.method!r}")
+            raise InvalidInputError(f"eps must be > 0 for method {self.method!r}")
         for name in ("epochs", "batch_size", "seed"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "seed" else 1):
-                raise ValueError(f"{name} must be an integer >= {0 if name == 'seed' else 1}")
+                raise InvalidInputError(
+                    f"{name} must be an integer >= {0 if name == 'seed' else 1}")
         if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+            raise InvalidInputError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         _check_pos(self.lr, "lr")
         _check_pos(self.momentum, "momentum", allow_zero=True)
         _check_pos(self.weight_decay, "weight_decay", allow_zero=True)
         _check_pos(self.lr_gamma, "lr_gamma")
         object.__setattr__(self, "lr_milestones", tuple(int(m) for m in self.lr_milestones))
         if any(m < 1 for m in self.lr_milestones):
-            raise ValueError("lr_milestones must be epochs >= 1")
+            raise InvalidInputError("lr_milestones must be epochs >= 1")
         if self.pgd_steps is None and self.pgd_step_size is None:
-            raise ValueError("pgd_steps and pgd_step_size cannot both be None")
+            raise InvalidInputError("pgd_steps and pgd_step_size cannot both be None")
         if self.pgd_steps is not None and (
             isinstance(self.pgd_steps, bool) or not isinstance(self.pgd_steps, int)
             or self.pgd_steps < 1
         ):
-            raise ValueError(f"pgd_steps must be an integer >= 1, got {self.pgd_steps!r}")
+            raise InvalidInputError(f"pgd_steps must be an integer >= 1, got {self.pgd_steps!r}")
         if self.pgd_step_size is not None:
             _check_pos(self.pgd_step_size, "pgd_step_size")
         if self.method == "extended" and not self.init_from:
-            raise ValueError("method 'extended' needs init_from (a checkpoint at a smaller eps)")
+            raise InvalidInputError(
+                "method 'extended' needs init_from (a checkpoint at a smaller eps)")
         if self.carry_optimizer and not self.init_from:
-            raise ValueError("carry_optimizer needs init_from")
+            raise InvalidInputError("carry_optimizer needs init_from")
         if self.method == "iterative":
             if self.eps_start is None:
                 object.__setattr__(self, "eps_start", 0.0)
         elif self.eps_start is not None or self.eps_increment is not None:
-            raise ValueError("eps_start/eps_increment are only for method 'iterative'")
+            raise InvalidInputError("eps_start/eps_increment are only for method 'iterative'")
         if self.stop_on_rise is not None and self.method != "iterative":
-            raise ValueError("stop_on_rise is only for method 'iterative'")
+            raise InvalidInputError("stop_on_rise is only for method 'iterative'")
         if self.stop_on_rise is not None:
             detect_rise([], self.stop_on_rise)  # validates the factor
         if self.eval_size is not None and (not isinstance(self.eval_size, int) or
                                            self.eval_size < 1):
-            raise ValueError(f"eval_size must be an integer >= 1, got {self.eval_size!r}")
+            raise InvalidInputError(f"eval_size must be an integer >= 1, got {self.eval_size!r}")
         self.schedule()  # validates eps_start / eps_increment
 
     @property
@@ -241,6 +245,6 @@ def config_from_dict(d: Mapping[str, Any]) -> TrainConfig:
     known = {f.name for f in fields(TrainConfig)}
     unknown = set(d) - known
     if unknown:
-        raise ValueError(f"config has unknown keys: {', '.join(sorted(unknown))}")
+        raise InvalidInputError(f"config has unknown keys: {', '.join(sorted(unknown))}")
     d["lr_milestones"] = tuple(d.get("lr_milestones", ()))
     return TrainConfig(data=DataSpec(**data), **d)

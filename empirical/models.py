@@ -17,6 +17,8 @@ import math
 
 from torch import nn
 
+from optrobust.errors import InvalidInputError
+
 __all__ = ["MODEL_NAMES", "build_model"]
 
 #: Names accepted by :func:`build_model`.
@@ -30,7 +32,7 @@ def _conv_net(in_ch: int, hw: tuple[int, int], channels: tuple[int, int], kernel
     for _ in range(2):
         h, w = h // 2, w // 2
     if h < 1 or w < 1:
-        raise ValueError(f"input_shape spatial size must be >= 4x4 for a CNN; got {hw}")
+        raise InvalidInputError(f"input_shape spatial size must be >= 4x4 for a CNN; got {hw}")
     return nn.Sequential(
         nn.Conv2d(in_ch, channels[0], kernel, padding=pad), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(channels[0], channels[1], kernel, padding=pad), nn.ReLU(), nn.MaxPool2d(2),
@@ -73,19 +75,19 @@ def build_model(name: str, *, input_shape: tuple[int, ...], num_classes: int) ->
        (ResNet-18 on MNIST).
     """
     if name not in MODEL_NAMES:
-        raise ValueError(f"name must be one of {', '.join(MODEL_NAMES)}; got {name!r}")
+        raise InvalidInputError(f"name must be one of {', '.join(MODEL_NAMES)}; got {name!r}")
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
+        raise InvalidInputError(f"num_classes must be an integer >= 2; got {num_classes!r}")
     shape = tuple(input_shape)
     if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape):
-        raise ValueError(f"input_shape must be a non-empty tuple of positive ints; got "
+        raise InvalidInputError(f"input_shape must be a non-empty tuple of positive ints; got "
                          f"{input_shape!r}")
     if name == "mlp":
         d = math.prod(shape)
         return nn.Sequential(nn.Flatten(), nn.Linear(d, 128), nn.ReLU(), nn.Linear(128, 128),
                              nn.ReLU(), nn.Linear(128, num_classes))
     if len(shape) != 3:
-        raise ValueError(f"input_shape must be (channels, height, width) for {name}; got "
+        raise InvalidInputError(f"input_shape must be (channels, height, width) for {name}; got "
                          f"{input_shape!r}")
     c, h, w = shape
     if name == "paper-cnn":

@@ -18,6 +18,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from optrobust.errors import InvalidInputError
+
 __all__ = ["EpsSchedule", "paper_pgd_steps", "epochs_to_reach", "detect_rise", "derive_seed"]
 
 
@@ -51,9 +53,9 @@ def paper_pgd_steps(eps: float, step_size: float, *, factor: float = 2.5) -> int
     Paper, Section 3.1.1 ("number of steps = eps x 2.5 / PGD learning rate").
     """
     if not (isinstance(eps, int | float) and math.isfinite(eps) and eps >= 0):
-        raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
+        raise InvalidInputError(f"eps must be a finite number >= 0, got {eps!r}")
     if not (isinstance(step_size, int | float) and math.isfinite(step_size) and step_size > 0):
-        raise ValueError(f"step_size must be a finite number > 0, got {step_size!r}")
+        raise InvalidInputError(f"step_size must be a finite number > 0, got {step_size!r}")
     if eps == 0:
         return 0
     return max(1, _ceil_quotient(factor * eps, step_size))
@@ -78,9 +80,9 @@ def epochs_to_reach(eps: float, increment: float) -> int:
     """
     for name, v in (("eps", eps), ("increment", increment)):
         if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+            raise InvalidInputError(f"{name} must be a finite number >= 0, got {v!r}")
     if increment == 0:
-        raise ValueError("increment must be > 0")
+        raise InvalidInputError("increment must be > 0")
     return _ceil_quotient(eps, increment) + 1
 
 
@@ -120,20 +122,20 @@ class EpsSchedule:
             if v is None and name != "eps":
                 continue
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+                raise InvalidInputError(f"{name} must be a finite number >= 0, got {v!r}")
         if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
+            raise InvalidInputError(f"epochs must be an integer >= 1, got {self.epochs!r}")
         if self.eps_start is not None and self.eps_start > self.eps:
-            raise ValueError(f"eps_start must be <= eps ({self.eps}), got {self.eps_start}")
+            raise InvalidInputError(f"eps_start must be <= eps ({self.eps}), got {self.eps_start}")
         if self.increment is not None and self.eps_start is None:
-            raise ValueError("increment needs eps_start (an iterative schedule)")
+            raise InvalidInputError("increment needs eps_start (an iterative schedule)")
         if self.increment is not None and self.increment <= 0:
-            raise ValueError(f"increment must be > 0, got {self.increment}")
+            raise InvalidInputError(f"increment must be > 0, got {self.increment}")
 
     def eps_at(self, epoch: int) -> float:
         """Budget used during ``epoch`` (1-based)."""
         if not isinstance(epoch, int) or epoch < 1:
-            raise ValueError(f"epoch must be an integer >= 1, got {epoch!r}")
+            raise InvalidInputError(f"epoch must be an integer >= 1, got {epoch!r}")
         if self.eps_start is None:
             return float(self.eps)
         if self.increment is not None:
@@ -154,7 +156,7 @@ def detect_rise(losses: Sequence[float], factor: float) -> bool:
     ``loss_e > factor * loss_{e-1}`` (``factor > 1``).
     """
     if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 1):
-        raise ValueError(f"stop_on_rise factor must be a finite number > 1, got {factor!r}")
+        raise InvalidInputError(f"stop_on_rise factor must be a finite number > 1, got {factor!r}")
     if len(losses) < 2:
         return False
     prev, last = float(losses[-2]), float(losses[-1])

@@ -63,8 +63,10 @@ from empirical.config import (
     config_from_dict,
 )
 from empirical.data import build_data
+from empirical.errors import MissingFileError
 from empirical.models import build_model
 from empirical.schedules import derive_seed, detect_rise
+from optrobust.errors import InvalidInputError, InvalidTypeError
 
 # METHODS, NORMS, PRESETS, TrainConfig, apply_preset and config_from_dict live in
 # empirical.config; they stay importable from here because cli, compare, reproduce, evaluate,
@@ -135,7 +137,7 @@ def _make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer
 def _augment(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tensor:
     """Random crop (zero padding ``pad``) and horizontal flip, per image (N, C, H, W)."""
     if x.dim() != 4:
-        raise ValueError("augment needs image inputs of shape (N, C, H, W)")
+        raise InvalidInputError("augment needs image inputs of shape (N, C, H, W)")
     n, c, h, w = x.shape
     dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
     dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
@@ -165,17 +167,18 @@ def _load_init(cfg: TrainConfig, model: nn.Module, optimizer: torch.optim.Optimi
     src = load_checkpoint(cfg.init_from)
     src_cfg = src["config"]
     if src_cfg.get("model") != cfg.model:
-        raise ValueError(
+        raise InvalidInputError(
             f"init_from checkpoint has model {src_cfg.get('model')!r}, this run uses {cfg.model!r}"
         )
     try:
         model.load_state_dict(src["model"])
     except RuntimeError as exc:
         msg = str(exc).splitlines()[0]
-        raise ValueError(f"init_from weights do not fit the model: {msg}") from None
+        raise InvalidInputError(f"init_from weights do not fit the model: {msg}") from None
     if cfg.carry_optimizer:
         if src_cfg.get("optimizer") != cfg.optimizer:
-            raise ValueError("carry_optimizer needs the same optimizer type as the init_from run")
+            raise InvalidInputError(
+                "carry_optimizer needs the same optimizer type as the init_from run")
         optimizer.load_state_dict(src["optimizer"])
         for group in optimizer.param_groups:  # the new run's lr, not the old schedule's
             group["lr"] = cfg.lr
@@ -254,9 +257,9 @@ def train(
         Bad settings, or ``resume`` with a different config.
     """
     if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+        raise InvalidTypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if stop_after is not None and (not isinstance(stop_after, int) or stop_after < 1):
-        raise ValueError(f"stop_after must be an integer >= 1, got {stop_after!r}")
+        raise InvalidInputError(f"stop_after must be an integer >= 1, got {stop_after!r}")
     ctx = dist_utils.setup(device)
     try:
         cuda_devices = [ctx.device] if ctx.device.type == "cuda" else []
@@ -299,10 +302,11 @@ def _resume_state(cfg: TrainConfig, out: Path, resume: bool) -> dict[str, Any] |
     ckpt_path = out / "checkpoint.pt"
     if not resume:
         if ckpt_path.exists():
-            raise ValueError(f"out_dir {out} already holds a run; pass --resume or another --out")
+            raise InvalidInputError(
+                f"out_dir {out} already holds a run: resume it or choose another output directory")
         return None
     if not out.is_dir():
-        raise FileNotFoundError(f"--resume: run directory {out} does not exist")
+        raise MissingFileError(f"cannot resume: run directory {out} does not exist")
     if not ckpt_path.is_file():
         return None
     state = load_checkpoint(ckpt_path)
@@ -313,7 +317,8 @@ def _resume_state(cfg: TrainConfig, out: Path, resume: bool) -> dict[str, Any] |
         stored["epochs"] = current["epochs"]
     diff = _config_mismatch(stored, current)
     if diff:
-        raise ValueError(f"--resume: config differs from the stored run in {', '.join(diff)}")
+        raise InvalidInputError(
+            f"cannot resume: the config differs from the stored run in {', '.join(diff)}")
     return state
 
 
@@ -548,7 +553,7 @@ def _train(cfg, out, resume, ctx, quiet, stop_after) -> TrainResult:
         write_jsonl(out / "metrics.jsonl", run.history)
     dist_utils.barrier(ctx)
     if cfg.batch_size % ctx.world:
-        raise ValueError(f"batch_size ({cfg.batch_size}) must be divisible by the number of "
+        raise InvalidInputError(f"batch_size ({cfg.batch_size}) must be divisible by the number of "
                          f"processes ({ctx.world})")
     schedule = cfg.schedule()
     show = not quiet and ctx.rank == 0
