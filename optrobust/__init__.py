@@ -22,7 +22,13 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "BernoulliModel": "optrobust.bernoulli",
     "BernoulliRobustSolution": "optrobust.bernoulli",
+    "DatasetLimit": "optrobust.finite",
     "FiniteDistribution": "optrobust.finite",
+    "HeldOutEstimate": "optrobust.finite",
+    "PrunedNearestNeighbor": "optrobust.finite",
+    "dataset_limits": "optrobust.finite",
+    "held_out_estimate": "optrobust.finite",
+    "soft_robust_error_lower_bound": "optrobust.finite",
     "RobustSolution": "optrobust.finite",
     "optimal_robust_error": "optrobust.finite",
     "GaussianModel": "optrobust.gaussian",
@@ -36,22 +42,38 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "BernoulliModel",
     "BernoulliRobustSolution",
+    "DatasetLimit",
     "FiniteDistribution",
     "GaussianModel",
     "GaussianRobustSolution",
+    "HeldOutEstimate",
     "LinearClassifier",
+    "PrunedNearestNeighbor",
     "RobustSolution",
     "__version__",
+    "dataset_limits",
     "feasible_eps_table",
     "hardness",
+    "held_out_estimate",
     "optimal_robust_error",
     "parse_p",
+    "soft_robust_error_lower_bound",
 ]
 
 if TYPE_CHECKING:  # static analysers see the eager imports
     from optrobust import hardness
     from optrobust.bernoulli import BernoulliModel, BernoulliRobustSolution
-    from optrobust.finite import FiniteDistribution, RobustSolution, optimal_robust_error
+    from optrobust.finite import (
+        DatasetLimit,
+        FiniteDistribution,
+        HeldOutEstimate,
+        PrunedNearestNeighbor,
+        RobustSolution,
+        dataset_limits,
+        held_out_estimate,
+        optimal_robust_error,
+        soft_robust_error_lower_bound,
+    )
     from optrobust.gaussian import GaussianModel, GaussianRobustSolution, LinearClassifier
     from optrobust.limits import feasible_eps_table
     from optrobust.norms import parse_p

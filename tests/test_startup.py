@@ -41,7 +41,10 @@ def test_public_names_still_resolve_lazily():
              "FiniteDistribution": finite, "RobustSolution": finite,
              "optimal_robust_error": finite, "GaussianModel": gaussian,
              "GaussianRobustSolution": gaussian, "LinearClassifier": gaussian,
-             "feasible_eps_table": limits, "parse_p": norms}
+             "feasible_eps_table": limits, "parse_p": norms,
+             **{n: finite for n in ("DatasetLimit", "HeldOutEstimate", "PrunedNearestNeighbor",
+                                    "dataset_limits", "held_out_estimate",
+                                    "soft_robust_error_lower_bound")}}
     assert set(optrobust.__all__) == {*where, "hardness", "__version__"}
     for name, mod in where.items():
         assert getattr(optrobust, name) is getattr(mod, name)

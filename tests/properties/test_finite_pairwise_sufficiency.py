@@ -22,7 +22,7 @@ from optrobust.testing.finite import (
 @given(finite_distributions(max_n=6, dim=2, max_classes=3, coord_max=2),
        st.sampled_from([0.0, 0.5, 1.0, 1.5]))
 def test_continuous_linf_equals_all_classifier_optimum(dist, eps):
-    """Statement (docs/parts/finite-theory.md, Proposition F1; paper Def. 5 and
+    """Statement (docs/theory.md, Proposition F1; paper Def. 5 and
     Appendix A eq. (18)-(21)): over all deterministic h: R^d -> L, the minimal
     (inf, eps) robust error equals 1 - max{w(S): S independent in the conflict graph
     ||x_i - x_j||_inf <= 2 eps, y_i != y_j}.  Oracle: every subset of pairs tested

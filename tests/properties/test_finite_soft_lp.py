@@ -16,7 +16,7 @@ from optrobust.testing.finite import finite_distributions
        st.sampled_from([0, 1, 2, math.inf]), st.sampled_from([0.5, 1.0, 1.5]),
        st.sampled_from(["continuous", "support"]))
 def test_soft_lp_chain(dist, p, eps, domain):
-    """Statement (Bhagoji et al. 2021; Dai et al. 2023; docs/parts/finite-theory.md,
+    """Statement (Bhagoji et al. 2021; Dai et al. 2023; docs/theory.md "Randomized (soft) classifiers",
     Proposition F2): LP(order 2) <= LP(order 3) <= deterministic optimum, with equality
     LP(order 2) = deterministic when there are at most two labels (the edge polytope of
     a bipartite graph is integral)."""

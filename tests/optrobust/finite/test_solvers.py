@@ -165,7 +165,7 @@ def test_mnist_size_smoke_two_labels():
 
 
 def test_errata_threshold_two_eps_and_domains():
-    # docs/parts/finite-errata.md items 1-2: distance 1.5 > eps = 1 still forces a
+    # docs/errata.md, "Errata and clarifications found while building optrobust.finite", items 1-2: distance 1.5 > eps = 1 still forces a
     # constant classifier on R (0.75 is in both balls); on the support it does not.
     d = FiniteDistribution([[0.0], [1.5]], [1, -1])
     assert optimal_robust_error(d, eps=1.0, p=2).error == 0.5
