@@ -2,7 +2,7 @@
 
 ::
 
-    optrobust-empirical limits --dataset mnist --data-root ../shared/data --norm l2 \\
+    optrobust-empirical limits --dataset mnist --norm l2 \\
         --eps-grid 1,2,3,4,5 --out runs/limits-l2
     optrobust-empirical limits --dataset mnist --classes 3,7 --train-size 2000 \\
         --test-size 1000 --norm linf --eps-grid 0.1,0.2,0.3,0.4,0.5 --out runs/limits-37
@@ -18,7 +18,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from empirical._cli_common import digits, finite_number, positive_int, user_errors
+from empirical._cli_common import data_root, digits, finite_number, positive_int, user_errors
 from optrobust.parsing import CliError, add_norm_option, parse_number_list
 
 __all__ = ["register", "run"]
@@ -34,12 +34,13 @@ def register(sub: Any, add_common: Any) -> None:
                     "deterministic classifiers (exact, or a certified interval when the "
                     "time limit stops the solver) and the certified robust error of "
                     "adversarial pruning + 1-NN fitted on the training sample (a held-out "
-                    "estimate, 95%% Clopper-Pearson interval); together they bracket the "
+                    "estimate, 95% Clopper-Pearson interval); together they bracket the "
                     "population limit.")
     p.add_argument("--dataset", choices=("mnist", "cifar10"), required=True, help="data set")
-    p.add_argument("--data-root", default="../shared/data",
+    p.add_argument("--data-root", type=data_root, default=None,
                    help="folder in torchvision's layout: MNIST/raw/ or cifar-10-batches-py/ "
-                        "(default ../shared/data)")
+                        "(default: $OPTROBUST_DATA_ROOT, else shared/data beside the "
+                        "repository)")
     p.add_argument("--classes", type=digits, default=None,
                    help="comma list of classes, e.g. 3,7 (default: all ten)")
     p.add_argument("--train-size", type=positive_int, default=None,
@@ -76,8 +77,11 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         p = parse_p(args.norm, allowed=(1, 2, math.inf), name="--norm")
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    from empirical.data import default_data_root
     from empirical.limits import run_limits
 
+    if args.data_root is None:
+        args.data_root = str(default_data_root())
     with user_errors():
         payload = run_limits(
             dataset=args.dataset, data_root=args.data_root, p=p, eps_grid=eps, out=args.out,
