@@ -64,7 +64,7 @@ def register(sub: Any, add_common: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    """Run the comparison; returns (payload, text)."""
+    """Run the comparison; returns (payload, text), the payload ``results.json``'s dict."""
     grid = None
     if args.eps_grid is not None:
         grid = parse_number_list(args.eps_grid, name="--eps-grid")
@@ -88,4 +88,4 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                       quiet=args.quiet, preset=args.preset)
     text = (Path(args.out) / "results.md").read_text()
     text += f"\nwritten: {args.out}/results.json, results.md, results.png\n"
-    return res, text
+    return res.to_dict(), text

@@ -79,12 +79,12 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                         figure2_pairs=pairs, use_autoattack=not args.no_autoattack,
                         quiet=args.quiet)
     out = Path(args.out)
-    lines = [f"reproduce ({res['setup']}): {', '.join(experiments)} in {res['seconds']:g} s"]
-    if "table1" in res:
+    lines = [f"reproduce ({res.setup}): {', '.join(experiments)} in {res.seconds:g} s"]
+    if res.table1 is not None:
         lines += ["", (out / "table1.md").read_text()]
     written = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".json", ".md"))
     lines.append(f"written in {out}: {', '.join(written)}")
-    return res, "\n".join(lines)
+    return res.to_dict(), "\n".join(lines)
 
 
 def _pair(text: str) -> tuple[float, float]:

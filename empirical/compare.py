@@ -45,14 +45,15 @@ import torch
 
 from empirical.data import DataSpec, build_data
 from empirical.evaluate import evaluate, strong_attacks
+from empirical.legacy_mapping import LegacyMappingAccess
 from empirical.plotting import pyplot
 from empirical.schedules import epochs_to_reach
 from empirical.train import NORMS, PRESETS, TrainConfig, apply_preset, train_or_reuse
 from optrobust.errors import InvalidInputError
 
-__all__ = ["L2_PRESET_PGD_STEPS", "METHODS", "PRESET_EVAL", "TASKS", "CompareTask", "compare",
-           "optimal_curve", "optimal_errors", "preset_config", "sample_optimal_error",
-           "write_report"]
+__all__ = ["L2_PRESET_PGD_STEPS", "METHODS", "PRESET_EVAL", "TASKS", "CompareResult",
+           "CompareRow", "CompareTask", "EvalBudget", "compare", "optimal_curve",
+           "optimal_errors", "preset_config", "sample_optimal_error", "write_report"]
 
 METHODS = ("adversarial", "extended", "iterative")
 
@@ -251,6 +252,142 @@ def preset_config(preset: str, task: CompareTask, method: str, *, data: DataSpec
     return TrainConfig(**kw)
 
 
+@dataclass(frozen=True, kw_only=True)
+class EvalBudget:
+    """Strength of the evaluation attack of :func:`compare` (``results.json`` ``"eval"``).
+
+    Attributes
+    ----------
+    steps, restarts : int
+        PGD steps and random restarts.
+    autoattack_max_iter : int
+        APGD iterations of AutoAttack (when it runs).
+    """
+
+    steps: int
+    restarts: int
+    autoattack_max_iter: int
+
+    def to_dict(self) -> dict[str, int]:
+        """``{"steps", "restarts", "autoattack_max_iter"}``."""
+        return {"steps": self.steps, "restarts": self.restarts,
+                "autoattack_max_iter": self.autoattack_max_iter}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompareRow(LegacyMappingAccess):
+    """One (eps, method) of :func:`compare`: the learned error beside the exact optimum.
+
+    Attributes
+    ----------
+    learned_error, learned_clean_error : float
+        Adversarial (worst case over ``attacks``) and clean test error of the trained model.
+    per_attack_error : dict of str to float
+        Test error under each attack alone.
+    n_test : int
+        Test samples evaluated.
+    se : float
+        Standard error of ``learned_error``, ``sqrt(max(e (1 - e), 1 / n) / n)``.
+    attacks : list of str
+        The evaluation attacks, sorted.
+    optimal_error : float
+        The exact optimum at ``eps`` (population, or the empirical test sample).
+    optimal_kind : str
+        ``"population (exact)"`` or ``"empirical sample (exact)"``.
+    bayes_error, feasible_eps : float or None
+        Synthetic tasks: the Bayes error and the budget where the optimum reaches 1/2.
+    optimal_error_train : float or None
+        Image tasks: the exact optimum of the train sample.
+    bernoulli_limit_eps : float or None
+        Image l_inf tasks on [0, 1]: 0.5 (paper Remark 2).
+    task, eps, method, epochs, seconds, run
+        What was trained, for how long, where.
+    below_optimum : bool
+        ``learned_error < optimal_error - z * se``: impossible, so flagged.
+    """
+
+    learned_error: float
+    learned_clean_error: float
+    per_attack_error: dict[str, float]
+    n_test: int
+    se: float
+    attacks: list[str]
+    optimal_error: float
+    optimal_kind: str
+    bayes_error: float | None = None
+    feasible_eps: float | None = None
+    optimal_error_train: float | None = None
+    bernoulli_limit_eps: float | None = None
+    task: str
+    eps: float
+    method: str
+    epochs: int
+    seconds: float
+    run: str
+    below_optimum: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as ``results.json`` holds it (the keys and key order of earlier releases)."""
+        d: dict[str, Any] = {
+            "learned_error": self.learned_error,
+            "learned_clean_error": self.learned_clean_error,
+            "per_attack_error": dict(self.per_attack_error),
+            "n_test": self.n_test, "se": self.se, "attacks": list(self.attacks)}
+        if self.bayes_error is not None:  # the order of optimal_errors' population branch
+            d.update(optimal_error=self.optimal_error, bayes_error=self.bayes_error,
+                     feasible_eps=self.feasible_eps, optimal_kind=self.optimal_kind)
+        else:
+            d.update(optimal_kind=self.optimal_kind, optimal_error=self.optimal_error)
+            if self.optimal_error_train is not None:
+                d["optimal_error_train"] = self.optimal_error_train
+            if self.bernoulli_limit_eps is not None:
+                d["bernoulli_limit_eps"] = self.bernoulli_limit_eps
+        d.update(task=self.task, eps=self.eps, method=self.method, epochs=self.epochs,
+                 seconds=self.seconds, run=self.run, below_optimum=self.below_optimum)
+        return d
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompareResult(LegacyMappingAccess):
+    """What :func:`compare` returns; :meth:`to_dict` is ``results.json``.
+
+    Dict access (``result["rows"]``) still works for one release, with a
+    ``DeprecationWarning``.
+
+    Attributes
+    ----------
+    task, norm : str
+    z : float
+        Flag threshold in standard errors.
+    preset : str or None
+    eval : EvalBudget
+    data : DataSpec
+        The data the runs trained and were evaluated on.
+    rows : tuple of CompareRow
+        In grid order, methods in the given order within each eps.
+    optimal_curve : tuple of (eps, error) or None
+        Synthetic tasks: the exact optimum on a dense grid (:func:`optimal_curve`).
+    """
+
+    task: str
+    norm: str
+    z: float
+    preset: str | None
+    eval: EvalBudget
+    data: DataSpec
+    rows: tuple[CompareRow, ...]
+    optimal_curve: tuple[tuple[float, float], ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"task", "norm", "z", "preset", "eval", "data", "rows"[, "optimal_curve"]}``."""
+        d: dict[str, Any] = {"task": self.task, "norm": self.norm, "z": self.z,
+                             "preset": self.preset, "eval": self.eval.to_dict(),
+                             "data": asdict(self.data), "rows": [r.to_dict() for r in self.rows]}
+        if self.optimal_curve is not None:
+            d["optimal_curve"] = [list(c) for c in self.optimal_curve]
+        return d
+
+
 def compare(
     task: str | CompareTask,
     out: str | Path,
@@ -270,7 +407,7 @@ def compare(
     z: float = 3.0,
     quiet: bool = True,
     preset: str | None = None,
-) -> dict[str, Any]:
+) -> CompareResult:
     """Train and evaluate every (eps, method), then write the report.
 
     Parameters
@@ -297,18 +434,54 @@ def compare(
         Train every run with the paper's settings for its method (:func:`preset_config`)
         on the full data set (``train_size`` / ``test_size`` still win), and evaluate
         with :data:`PRESET_EVAL`.  ``paper-mnist`` fits the MNIST tasks,
-        ``paper-cifar10`` the CIFAR-10 task; another combination raises ``ValueError``.
+        ``paper-cifar10`` the CIFAR-10 task; another combination raises
+        ``InvalidInputError`` (a ``ValueError``).
 
     Returns
     -------
-    dict
-        ``{"task", "norm", "z", "preset", "eval", "rows": [...]}`` as written to
-        ``results.json``.
+    CompareResult
+        ``result.to_dict()`` is what ``results.json`` holds,
+        ``{"task", "norm", "z", "preset", "eval", "data", "rows": [...]}`` (plus
+        ``"optimal_curve"`` for synthetic tasks).  Dict access on the result itself is
+        deprecated (one release, ``DeprecationWarning``).
     """
+    task = _task(task)
+    grid = _check_arguments(task, preset=preset, methods=methods, eps_grid=eps_grid,
+                            epochs=epochs, eval_steps=eval_steps, eval_restarts=eval_restarts)
+    data = _data_spec(task, preset=preset, seed=seed, classes=classes, train_size=train_size,
+                      test_size=test_size, data_root=data_root)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    bundle = build_data(data)
+    base = TrainConfig(data=data, model=task.model, method="adversarial", eps=grid[0],
+                       norm=task.norm, epochs=epochs or task.epochs, batch_size=task.batch_size,
+                       lr=task.lr, pgd_steps=task.pgd_steps, seed=seed)
+    plan = _RunPlan(task=task, data=data, preset=preset, seed=seed, epochs=epochs, base=base)
+    ev = _eval_budget(task, preset, eval_steps, eval_restarts)
+    rows = _compare_rows(task, bundle, grid, methods, plan, ev, out, z=z, seed=seed,
+                         use_autoattack=use_autoattack, device=device, quiet=quiet)
+    curve = None
+    if bundle.theory is not None:
+        curve = tuple((e, v) for e, v in optimal_curve(bundle.theory, task.norm, max(grid)))
+    result = CompareResult(task=task.name, norm=task.norm, z=z, preset=preset, eval=ev,
+                           data=data, rows=tuple(rows), optimal_curve=curve)
+    write_report(result, out)
+    return result
+
+
+def _task(task: str | CompareTask) -> CompareTask:
     if isinstance(task, str):
         if task not in TASKS:
             raise InvalidInputError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
-        task = TASKS[task]
+        return TASKS[task]
+    return task
+
+
+def _check_arguments(task: CompareTask, *, preset: str | None, methods: Sequence[str],
+                     eps_grid: Sequence[float] | None, epochs: int | None,
+                     eval_steps: int | None, eval_restarts: int | None
+                     ) -> tuple[float, ...]:
+    """Validate the arguments of :func:`compare`; returns the sorted eps grid."""
     if preset is not None:
         _check_preset(preset, task)
     for m in methods:
@@ -323,6 +496,13 @@ def compare(
                     ("eval_restarts", eval_restarts)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
             raise InvalidInputError(f"{name} must be an integer >= 1, got {v!r}")
+    return grid
+
+
+def _data_spec(task: CompareTask, *, preset: str | None, seed: int,
+               classes: Sequence[int] | None, train_size: int | None,
+               test_size: int | None, data_root: str | None) -> DataSpec:
+    """The task's data with the overrides (a preset: the full data set unless sizes given)."""
     data = task.data
     if classes is not None:
         if data.name not in ("mnist", "cifar10"):
@@ -332,25 +512,39 @@ def compare(
                 any(not 0 <= c <= 9 for c in classes):
             raise InvalidInputError(f"classes must be >= 2 distinct digits in 0..9, got "
                                     f"{classes!r}")
-    if preset is not None:  # the full data set unless sizes are given
+    if preset is not None:
         data = replace(data, train_size=None, test_size=None)
     overrides = {k: v for k, v in (("train_size", train_size), ("test_size", test_size),
                                    ("data_root", data_root), ("classes", classes))
                  if v is not None}
-    data = replace(data, seed=seed, **overrides)
-    n_epochs = epochs or task.epochs
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    bundle = build_data(data)
-    x_test, y_test = bundle.test.tensors
-    base = TrainConfig(data=data, model=task.model, method="adversarial", eps=grid[0],
-                       norm=task.norm, epochs=n_epochs, batch_size=task.batch_size, lr=task.lr,
-                       pgd_steps=task.pgd_steps, seed=seed)
+    return replace(data, seed=seed, **overrides)
 
-    def config(method: str, eps: float, init: Path | None = None) -> TrainConfig:
-        if preset is not None:
-            return preset_config(preset, task, method, data=data, eps=eps, seed=seed,
-                                 epochs=epochs, init_from=None if init is None else str(init))
+
+def _eval_budget(task: CompareTask, preset: str | None, eval_steps: int | None,
+                 eval_restarts: int | None) -> EvalBudget:
+    ev = PRESET_EVAL if preset is not None else {
+        "steps": task.eval_steps, "restarts": task.eval_restarts, "autoattack_max_iter": 20}
+    return EvalBudget(steps=eval_steps or ev["steps"], restarts=eval_restarts or ev["restarts"],
+                      autoattack_max_iter=ev["autoattack_max_iter"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class _RunPlan:
+    """The training configuration of each (method, eps) of one comparison."""
+
+    task: CompareTask
+    data: DataSpec
+    preset: str | None
+    seed: int
+    epochs: int | None
+    base: TrainConfig  # without a preset: every run is this one with method and eps replaced
+
+    def config(self, method: str, eps: float, init: Path | None = None) -> TrainConfig:
+        if self.preset is not None:
+            return preset_config(self.preset, self.task, method, data=self.data, eps=eps,
+                                 seed=self.seed, epochs=self.epochs,
+                                 init_from=None if init is None else str(init))
+        base = self.base
         if method == "standard":
             return replace(base, method="standard", eps=0.0)
         if method == "adversarial":
@@ -358,53 +552,73 @@ def compare(
         if method == "iterative":
             return replace(base, method="iterative", eps=eps, eps_start=0.0)
         return replace(base, method="extended", eps=eps, init_from=str(init),
-                       epochs=max(1, n_epochs // 2))
+                       epochs=max(1, base.epochs // 2))
 
-    ev = PRESET_EVAL if preset is not None else {
-        "steps": task.eval_steps, "restarts": task.eval_restarts, "autoattack_max_iter": 20}
-    ev = {**ev, "steps": eval_steps or ev["steps"], "restarts": eval_restarts or ev["restarts"]}
-    rows: list[dict[str, Any]] = []
-    prev_adv: Path | None = None
-    std_ckpt: Path | None = None
+
+class _Checkpoints:
+    """Finished checkpoints that extended training starts from (mutable, per comparison)."""
+
+    def __init__(self) -> None:
+        self.prev_adv: Path | None = None  # adversarial model at the previous budget
+        self.standard: Path | None = None
+
+    def extended_init(self, plan: _RunPlan, out: Path, *, device: str, quiet: bool) -> Path:
+        """The adversarial model at the previous budget, else a standard model (trained once)."""
+        if self.prev_adv is not None:
+            return self.prev_adv
+        if self.standard is None:
+            self.standard = train_or_reuse(plan.config("standard", 0.0), out / "standard",
+                                           device=device, quiet=quiet)
+        return self.standard
+
+
+def _train_method(plan: _RunPlan, ckpts: _Checkpoints, method: str, eps: float, run: Path,
+                  out: Path, *, device: str, quiet: bool) -> tuple[TrainConfig, Path]:
+    """Train (or reuse) ``method`` at ``eps`` in ``run``; returns its config and checkpoint."""
+    if method == "extended":
+        init = ckpts.extended_init(plan, out, device=device, quiet=quiet)
+        cfg = plan.config("extended", eps, init)
+    else:
+        cfg = plan.config(method, eps)
+    return cfg, train_or_reuse(cfg, run, device=device, quiet=quiet)
+
+
+def _compare_rows(task: CompareTask, bundle: Any, grid: tuple[float, ...],
+                  methods: Sequence[str], plan: _RunPlan, ev: EvalBudget, out: Path, *,
+                  z: float, seed: int, use_autoattack: bool, device: str, quiet: bool
+                  ) -> list[CompareRow]:
+    """Train and evaluate every (eps, method) in order; one row each."""
+    x_test, y_test = bundle.test.tensors
+    ckpts = _Checkpoints()
+    rows: list[CompareRow] = []
     for eps in grid:
         limits = optimal_errors(task, bundle, eps)
         adv_ckpt: Path | None = None
         for method in methods:
             t0 = time.perf_counter()
             run = _run_dir(out, eps, method)
-            if method == "extended":  # from the adversarial model at the previous budget
-                init = prev_adv
-                if init is None:
-                    if std_ckpt is None:
-                        std_ckpt = train_or_reuse(config("standard", 0.0), out / "standard",
-                                                   device=device, quiet=quiet)
-                    init = std_ckpt
-                cfg = config("extended", eps, init)
-            else:
-                cfg = config(method, eps)
-            ckpt = train_or_reuse(cfg, run, device=device, quiet=quiet)
+            cfg, ckpt = _train_method(plan, ckpts, method, eps, run, out, device=device,
+                                      quiet=quiet)
             if method == "adversarial":
                 adv_ckpt = ckpt
-            row = _evaluate_row(task, ckpt, bundle, x_test, y_test, eps=eps, steps=ev["steps"],
-                                restarts=ev["restarts"], use_autoattack=use_autoattack,
-                                seed=seed, autoattack_max_iter=ev["autoattack_max_iter"],
-                                device=device)
-            row.update(limits)
-            row.update({"task": task.name, "eps": eps, "method": method,
-                        "epochs": cfg.epochs, "seconds": round(time.perf_counter() - t0, 2),
-                        "run": str(run)})
-            row["below_optimum"] = bool(
-                row["learned_error"] < row["optimal_error"] - z * max(row["se"], 1e-12)
-            )
-            rows.append(row)
+            measured = _evaluate_row(task, ckpt, bundle, x_test, y_test, eps=eps,
+                                     steps=ev.steps, restarts=ev.restarts,
+                                     use_autoattack=use_autoattack, seed=seed,
+                                     autoattack_max_iter=ev.autoattack_max_iter, device=device)
+            rows.append(_row(measured, limits, task=task.name, eps=eps, method=method,
+                             epochs=cfg.epochs, seconds=round(time.perf_counter() - t0, 2),
+                             run=str(run), z=z))
         if adv_ckpt is not None:
-            prev_adv = adv_ckpt
-    result = {"task": task.name, "norm": task.norm, "z": z, "preset": preset, "eval": ev,
-              "data": asdict(data), "rows": rows}
-    if bundle.theory is not None:
-        result["optimal_curve"] = optimal_curve(bundle.theory, task.norm, max(grid))
-    write_report(result, out)
-    return result
+            ckpts.prev_adv = adv_ckpt
+    return rows
+
+
+def _row(measured: dict[str, Any], limits: dict[str, Any], *, z: float, **meta: Any
+         ) -> CompareRow:
+    """The row of one run: its measured errors, the limits at its eps, and the flag."""
+    below = bool(measured["learned_error"]
+                 < limits["optimal_error"] - z * max(measured["se"], 1e-12))
+    return CompareRow(**measured, **limits, **meta, below_optimum=below)
 
 
 def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoattack,
@@ -431,9 +645,14 @@ def _evaluate_row(task, ckpt, bundle, x, y, *, eps, steps, restarts, use_autoatt
     }
 
 
-def write_report(result: dict[str, Any], out: str | Path) -> None:
-    """Write ``results.json``, ``results.md`` and ``results.png`` into ``out``."""
+def write_report(result: CompareResult | dict[str, Any], out: str | Path) -> None:
+    """Write ``results.json``, ``results.md`` and ``results.png`` into ``out``.
+
+    ``result`` is a :class:`CompareResult` or its :meth:`CompareResult.to_dict`.
+    """
     out = Path(out)
+    if isinstance(result, CompareResult):
+        result = result.to_dict()
     (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     rows = result["rows"]
     lines = [

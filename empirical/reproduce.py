@@ -48,14 +48,62 @@ from typing import Any
 
 from empirical.checkpoint import read_jsonl, write_json
 from empirical.data import DataSpec, build_data
+from empirical.legacy_mapping import LegacyMappingAccess
 from empirical.plotting import pyplot
 from empirical.schedules import epochs_to_reach
 from empirical.train import PRESETS, TrainConfig, train_or_reuse
 from optrobust.errors import InvalidInputError
 
-__all__ = ["EXPERIMENTS", "SETUPS", "PaperSetup", "reproduce", "planned_runs"]
+__all__ = ["EXPERIMENTS", "SETUPS", "PaperSetup", "ReproduceResult", "reproduce", "planned_runs"]
 
 EXPERIMENTS = ("figure1", "figure2", "figure7", "table1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReproduceResult(LegacyMappingAccess):
+    """What :func:`reproduce` returns; :meth:`to_dict` is ``reproduce.json``.
+
+    Dict access (``result["table1"]``) still works for one release, with a
+    ``DeprecationWarning``.
+
+    Attributes
+    ----------
+    setup : str
+        Name of the :class:`PaperSetup`.
+    experiments : tuple of str
+        The experiments run, in the order given.
+    runs : dict of str to TrainConfig
+        Every training run, by name (:func:`planned_runs`).
+    train_seconds : dict of str to float
+        Wall time of each run (about 0 when a finished run was reused).
+    figure1, figure2, figure7, table1 : dict or None
+        Each experiment's result as written to ``<name>.json`` (``None``: not run).
+    seconds : float
+        Wall time of training and all experiments.
+    """
+
+    setup: str
+    experiments: tuple[str, ...]
+    runs: dict[str, TrainConfig]
+    train_seconds: dict[str, float]
+    figure1: dict[str, Any] | None = None
+    figure2: dict[str, Any] | None = None
+    figure7: dict[str, Any] | None = None
+    table1: dict[str, Any] | None = None
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict of earlier releases: ``{"setup", "experiments", "runs", "train_seconds",
+        <experiments run>, "seconds"}``."""
+        d: dict[str, Any] = {"setup": self.setup, "experiments": list(self.experiments),
+                             "runs": {n: c.to_dict() for n, c in self.runs.items()},
+                             "train_seconds": dict(self.train_seconds)}
+        for name in EXPERIMENTS:
+            value = getattr(self, name)
+            if value is not None:
+                d[name] = value
+        d["seconds"] = self.seconds
+        return d
 
 
 @dataclass(frozen=True)
@@ -432,7 +480,7 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
               figure1_eps: tuple[float, ...] | None = None,
               figure2_pairs: tuple[tuple[float, float], ...] | None = None,
               use_autoattack: bool = True,
-              quiet: bool = False) -> dict[str, Any]:
+              quiet: bool = False) -> ReproduceResult:
     """Train what ``experiments`` need and write their figures and tables into ``out``.
 
     Parameters
@@ -452,9 +500,10 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
 
     Returns
     -------
-    dict
-        ``{"setup", "experiments", "train_seconds", "figure1", ...}``, also written to
-        ``out/reproduce.json``.
+    ReproduceResult
+        ``result.to_dict()`` -- ``{"setup", "experiments", "runs", "train_seconds",
+        "figure1", ..., "seconds"}`` -- is what ``out/reproduce.json`` holds.  Dict access
+        on the result itself is deprecated (one release, ``DeprecationWarning``).
     """
     if isinstance(setup, str):
         if setup not in SETUPS:
@@ -488,18 +537,17 @@ def reproduce(setup: str | PaperSetup, out: str | Path, *,
     runs = planned_runs(setup, experiments, out=out, seed=seed)
     num_classes = build_data(next(iter(runs.values())).data).num_classes
     t0 = time.perf_counter()
-    result: dict[str, Any] = {"setup": setup.name, "experiments": list(experiments),
-                              "runs": {n: c.to_dict() for n, c in runs.items()}}
-    result["train_seconds"] = _train_all(runs, out, device=device, quiet=quiet)
-    if "figure1" in experiments:
-        result["figure1"] = figure1(setup, out, num_classes)
-    if "figure2" in experiments:
-        result["figure2"] = figure2(setup, out, num_classes)
-    if "figure7" in experiments:
-        result["figure7"] = figure7(setup, out, num_classes)
+    train_seconds = _train_all(runs, out, device=device, quiet=quiet)
+    figures = {name: fn(setup, out, num_classes)
+               for name, fn in (("figure1", figure1), ("figure2", figure2), ("figure7", figure7))
+               if name in experiments}
+    table = None
     if "table1" in experiments:
-        result["table1"] = table1(setup, out, runs, device=device, seed=seed,
-                                  use_autoattack=use_autoattack, quiet=quiet)
-    result["seconds"] = round(time.perf_counter() - t0, 1)
-    (out / "reproduce.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        table = table1(setup, out, runs, device=device, seed=seed,
+                       use_autoattack=use_autoattack, quiet=quiet)
+    result = ReproduceResult(setup=setup.name, experiments=experiments, runs=runs,
+                             train_seconds=train_seconds, table1=table,
+                             seconds=round(time.perf_counter() - t0, 1), **figures)
+    (out / "reproduce.json").write_text(json.dumps(result.to_dict(), indent=2, default=str)
+                                        + "\n")
     return result
