@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -17,24 +18,58 @@ from empirical.compare import compare  # noqa: E402
 def test_compare_gaussian_end_to_end(tmp_path):
     res = compare("gaussian-l2", tmp_path, eps_grid=[0.5, 1.0], epochs=1, train_size=300,
                   test_size=300, eval_steps=10, eval_restarts=1, use_autoattack=False)
-    rows = res["rows"]
-    assert [(r["eps"], r["method"]) for r in rows] == [
+    rows = res.rows
+    assert [(r.eps, r.method) for r in rows] == [
         (e, m) for e in (0.5, 1.0) for m in ("adversarial", "extended", "iterative")]
     for r in rows:
         # Exact optimum of the population: Phi((2 eps - 3) / 2) for distance 3, sigma 1.
-        assert math.isclose(r["optimal_error"], 0.5 * math.erfc((3 - 2 * r["eps"]) / 2 / math.sqrt(2)),
+        assert math.isclose(r.optimal_error, 0.5 * math.erfc((3 - 2 * r.eps) / 2 / math.sqrt(2)),
                             rel_tol=1e-9)
-        assert r["n_test"] == 300 and 0 <= r["learned_error"] <= 1
+        assert r.n_test == 300 and 0 <= r.learned_error <= 1
         # A learned error below the optimum by > 3 se would be a bug (and is flagged).
-        assert not r["below_optimum"], r
+        assert not r.below_optimum, r
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["rows"][0].keys() >= {"eps", "method", "optimal_error", "learned_error", "n_test"}
+    # results.json is exactly the result's to_dict(), in the keys and key order of the dict
+    # compare returned before it became a dataclass.
+    assert (tmp_path / "results.json").read_text() == json.dumps(res.to_dict(), indent=2) + "\n"
+    assert list(saved) == ["task", "norm", "z", "preset", "eval", "data", "rows",
+                           "optimal_curve"]
+    assert list(saved["rows"][0]) == [
+        "learned_error", "learned_clean_error", "per_attack_error", "n_test", "se", "attacks",
+        "optimal_error", "bayes_error", "feasible_eps", "optimal_kind", "task", "eps", "method",
+        "epochs", "seconds", "run", "below_optimum"]
+    _check_deprecated_mapping(res)
+    _check_deprecated_mapping(res.rows[0])
     assert "| eps | method |" in (tmp_path / "results.md").read_text()
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
     # A second call reuses the finished runs instead of training again.
     again = compare("gaussian-l2", tmp_path, eps_grid=[0.5, 1.0], epochs=1, train_size=300,
                     test_size=300, eval_steps=10, eval_restarts=1, use_autoattack=False)
-    assert [r["learned_error"] for r in again["rows"]] == [r["learned_error"] for r in rows]
+    assert [r.learned_error for r in again.rows] == [r.learned_error for r in rows]
+
+
+def _check_deprecated_mapping(res):
+    """The old dict access answers as the old dict did, each use with a DeprecationWarning."""
+    old = res.to_dict()
+    name = type(res).__name__
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.task = "other"
+    first = next(iter(old))
+    with pytest.warns(DeprecationWarning, match=f"{name}.to_dict"):
+        assert res[first] == old[first]
+    with pytest.warns(DeprecationWarning):
+        assert res.get(first) == old[first] and res.get("no such key", 7) == 7
+    with pytest.warns(DeprecationWarning):
+        assert first in res and "no such key" not in res
+    with pytest.warns(DeprecationWarning):
+        assert list(res.keys()) == list(old)
+    with pytest.warns(DeprecationWarning):
+        assert dict(res.items()) == old and list(res.values()) == list(old.values())
+    with pytest.warns(DeprecationWarning):
+        assert list(res) == list(old)
+    with pytest.warns(DeprecationWarning), pytest.raises(KeyError):
+        res["no such key"]
 
 
 def test_error_below_optimum_is_flagged(tmp_path, monkeypatch):
@@ -45,7 +80,7 @@ def test_error_below_optimum_is_flagged(tmp_path, monkeypatch):
     monkeypatch.setattr(cmp, "_evaluate_row", too_good)
     res = compare("gaussian-l2", tmp_path, eps_grid=[1.0], methods=["adversarial"], epochs=1,
                   train_size=100, test_size=100, use_autoattack=False)
-    assert res["rows"][0]["below_optimum"] is True
+    assert res.rows[0].below_optimum is True
     assert "BELOW OPTIMUM" in (tmp_path / "results.md").read_text()
 
 
@@ -215,7 +250,7 @@ def test_paper_mnist_preset_configs(tmp_path, recorder, fake_mnist):
     assert (fake_mnist[0].train_size, fake_mnist[0].test_size) == (None, None)
     assert all((e["steps"], e["restarts"], e["autoattack_max_iter"]) == (200, 5, 100)
                for e in recorder.evals)
-    assert res["preset"] == "paper-mnist" and res["eval"]["steps"] == 200
+    assert res.preset == "paper-mnist" and res.eval.steps == 200
     assert "preset paper-mnist" in (tmp_path / "results.md").read_text()
 
 
@@ -257,7 +292,7 @@ def test_no_preset_configs_unchanged(tmp_path, recorder, fake_mnist):
         "standard": 5, "adversarial": 5, "extended": 2, "iterative": 5}
     assert all((e["steps"], e["restarts"], e["autoattack_max_iter"]) == (50, 3, 20)
                for e in recorder.evals)
-    assert res["preset"] is None
+    assert res.preset is None
 
 
 @pytest.mark.parametrize(("task", "preset"), [("gaussian-l2", "paper-cifar10"),
@@ -348,22 +383,29 @@ def test_cifar10_task_end_to_end(tmp_path, fake_cifar):
     res = compare("cifar10-linf", out, eps_grid=[4 / 255, 8 / 255], epochs=1,
                   data_root=str(fake_cifar), eval_steps=2, eval_restarts=1,
                   use_autoattack=False)
-    rows = res["rows"]
-    assert [(r["eps"], r["method"]) for r in rows] == [
+    rows = res.rows
+    # An image task's row: the sample optima and the Bernoulli limit, in the old key order.
+    assert list(rows[0].to_dict()) == [
+        "learned_error", "learned_clean_error", "per_attack_error", "n_test", "se", "attacks",
+        "optimal_kind", "optimal_error", "optimal_error_train", "bernoulli_limit_eps", "task",
+        "eps", "method", "epochs", "seconds", "run", "below_optimum"]
+    assert (out / "results.json").read_text() == json.dumps(res.to_dict(), indent=2) + "\n"
+    assert res.optimal_curve is None and "optimal_curve" not in res.to_dict()
+    assert [(r.eps, r.method) for r in rows] == [
         (e, m) for e in (4 / 255, 8 / 255) for m in ("adversarial", "extended", "iterative")]
     for r in rows:
         # Exact optimum of the sample: the one close pair (l_inf distance 10/255, classes 0
         # and 1) conflicts at eps = 8/255 (2 eps = 16/255) but not at 4/255 (8/255); one of
         # its two points must then be lost: 1/10 of the test set, 1/50 of the train set.
-        conflict = r["eps"] > 5 / 255
-        assert r["optimal_error"] == pytest.approx(0.1 if conflict else 0.0, abs=1e-12)
-        assert r["optimal_error_train"] == pytest.approx(0.02 if conflict else 0.0, abs=1e-12)
-        assert r["bernoulli_limit_eps"] == 0.5 and r["n_test"] == 10
-        assert 0.0 <= r["learned_error"] <= 1.0
+        conflict = r.eps > 5 / 255
+        assert r.optimal_error == pytest.approx(0.1 if conflict else 0.0, abs=1e-12)
+        assert r.optimal_error_train == pytest.approx(0.02 if conflict else 0.0, abs=1e-12)
+        assert r.bernoulli_limit_eps == 0.5 and r.n_test == 10
+        assert 0.0 <= r.learned_error <= 1.0
     from empirical.checkpoint import load_checkpoint
 
     for r in rows:  # the CPU-sized defaults: small CNN, the whole (tiny) fake sets
-        c = load_checkpoint(str(Path(r["run"]) / "checkpoint.pt"))["config"]
+        c = load_checkpoint(str(Path(r.run) / "checkpoint.pt"))["config"]
         assert (c["model"], c["data"]["name"], c["data"]["classes"], c["epochs"]) == (
             "small-cnn", "cifar10", None, 1)
     md = (out / "results.md").read_text()

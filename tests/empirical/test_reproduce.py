@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import pytest
 
@@ -63,9 +63,22 @@ def test_outputs_and_curves(tiny_run):
     assert set(f1["train_adv_loss"]) == {"0.3", "0.6"}
     assert all(len(v) == TINY.epochs for v in f1["train_adv_loss"].values())
     assert f1["constant_loss"] == pytest.approx(math.log(2))
-    f2 = res["figure2"]["panels"][0]
+    # reproduce.json is exactly to_dict(): the dict reproduce returned before, in its key order.
+    assert (out / "reproduce.json").read_text() == \
+        json.dumps(res.to_dict(), indent=2, default=str) + "\n"
+    assert list(res.to_dict()) == ["setup", "experiments", "runs", "train_seconds", "figure1",
+                                   "figure2", "figure7", "table1", "seconds"]
+    assert res.to_dict()["runs"] == {n: c.to_dict() for n, c in res.runs.items()}
+    assert res.figure1 == f1 and res.experiments == rp.EXPERIMENTS
+    with pytest.raises(FrozenInstanceError):
+        res.seconds = 0.0
+    with pytest.warns(DeprecationWarning, match="ReproduceResult.to_dict"):
+        assert res["table1"] == res.table1 and res.get("figure3") is None
+    with pytest.warns(DeprecationWarning):
+        assert "figure7" in res and list(res.keys()) == list(res.to_dict())
+    f2 = res.figure2["panels"][0]
     assert (len(f2["base"]), len(f2["extended"]), len(f2["scratch"])) == (2, 1, 2)
-    f7 = res["figure7"]
+    f7 = res.figure7
     assert f7["eps"][0] == 0.0 and f7["eps"][-1] == 1.0
     # The training log and the figure data are the same numbers.
     metrics = [json.loads(line) for line in
@@ -75,7 +88,7 @@ def test_outputs_and_curves(tiny_run):
 
 def test_table1_against_exact_optimum(tiny_run):
     out, res = tiny_run
-    t = res["table1"]
+    t = res.table1
     theory = build_data(TINY.data).theory
     # The optimum column is the exact population optimum of the Bernoulli model.
     for e in TINY.table_eps:
@@ -117,7 +130,7 @@ def test_weak_attack_is_flagged(tmp_path, monkeypatch):
     monkeypatch.setattr(ev, "make_attack", no_attack)
     setup = replace(TINY, figure2_pairs=(), table_eps=(1.0,), standard_epochs=4)
     res = rp.reproduce(setup, tmp_path, experiments=("table1",), quiet=True)
-    rows = {r["model"]: r for r in res["table1"]["rows"]}
+    rows = {r["model"]: r for r in res.table1["rows"]}
     assert rows["standard"]["1"]["worst"] == rows["standard"]["clean"] > 0.62
     assert rows["standard"]["above_optimum"] == [1.0]
     assert "ABOVE OPTIMUM" in (tmp_path / "table1.md").read_text()
@@ -179,4 +192,8 @@ def test_interrupted_run_resumes(tmp_path):
             (tmp_path / "runs" / "adv-0.3" / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2, 3]
     assert rows[0] == json.loads(first[0])  # the finished epoch is kept, not retrained
-    assert len(res["figure1"]["train_adv_loss"]["0.3"]) == 3
+    assert len(res.figure1["train_adv_loss"]["0.3"]) == 3
+    # Experiments not run are None here and absent from the old dict.
+    assert res.figure2 is res.figure7 is res.table1 is None
+    assert list(res.to_dict()) == ["setup", "experiments", "runs", "train_seconds", "figure1",
+                                   "seconds"]
