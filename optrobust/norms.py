@@ -105,7 +105,11 @@ def parse_p(p: Any, *, allowed: tuple[float, ...] | None = P_VALUES, name: str =
             raise InvalidInputError(f"{name} must be one of {accepted}; got {p!r}")
         value = _NAMES[key]
     elif isinstance(p, numbers.Real) and not isinstance(p, bool):
-        value = float(p)
+        try:
+            value = float(p)
+        except OverflowError:  # an int or Fraction beyond float64: not an accepted exponent
+            raise InvalidInputError(f"{name} must be one of {accepted}; got a number beyond "
+                                    "float64") from None
         if math.isnan(value):
             raise InvalidInputError(f"{name} must be one of {accepted}; got nan")
         if value.is_integer():

@@ -164,8 +164,22 @@ def _pair_distances(x: np.ndarray, edges: np.ndarray, p: float) -> np.ndarray:
         if p == 0:
             out[s:s + e.shape[0]] = np.count_nonzero(diff, axis=1)
         else:
-            out[s:s + e.shape[0]] = np.linalg.norm(diff, ord=p, axis=1)
+            out[s:s + e.shape[0]] = _row_norms(diff, p)
     return out
+
+
+def _row_norms(diff: np.ndarray, p: float) -> np.ndarray:
+    """``||diff_i||_p`` per row without overflow or underflow (each row scaled by its max)."""
+    m = np.max(np.abs(diff), axis=1)
+    safe = np.where(m > 0, m, 1.0)
+    return m * np.linalg.norm(diff / safe[:, None], ord=p, axis=1)
+
+
+def _scaled(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(x * 2**-e, e)`` with ``max |x * 2**-e|`` in ``[1/2, 1)``: distances scale exactly."""
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    e = math.frexp(top)[1] if top > 0 and math.isfinite(top) else 0
+    return np.ldexp(x, -e), e
 
 
 def min_cross_label_distance(points: Any, labels: Any, *, p: Any,
@@ -182,6 +196,20 @@ def min_cross_label_distance(points: Any, labels: Any, *, p: Any,
     x = check_finite_array(points, name="points", ndim=2)
     y = np.asarray(labels)
     p = parse_p(p)
+    best, e = _min_cross_scaled(x, y, p, chunk_bytes)
+    if p == 0 or not math.isfinite(best):
+        return best
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(best, e))  # inf if the distance exceeds float64
+
+
+def _min_cross_scaled(x: np.ndarray, y: np.ndarray, p: float,
+                      chunk_bytes: int = _CHUNK_BYTES) -> tuple[float, int]:
+    """:func:`min_cross_label_distance` of ``x * 2**-e`` and ``e`` (Hamming: ``e = 0``)."""
+    if p != 0:
+        x, e = _scaled(x)
+    else:
+        e = 0
     best = math.inf
     classes = np.unique(y)
     d = x.shape[1]
@@ -198,7 +226,8 @@ def min_cross_label_distance(points: Any, labels: Any, *, p: Any,
             if p == 2:
                 an = np.einsum("ij,ij->i", blk, blk)
                 sq = an[:, None] + bn[None, :] - 2.0 * (blk @ b.T)
-                band = 4.0 * (d + 4) * 2.0**-53 * (an[:, None] + bn[None, :])
+                band = (4.0 * (d + 4) * 2.0**-53 * (an[:, None] + bn[None, :])
+                        + (d + 4) * 2.0**-1060)  # subnormal squares: absolute error
                 lim = min(float(np.min(sq + band)), best * best * (1 + 1e-12))
                 r, cc = np.nonzero(sq - band <= lim)
             elif screen is not None:
@@ -214,8 +243,17 @@ def min_cross_label_distance(points: Any, labels: Any, *, p: Any,
                 continue
             for t in range(0, r.size, 4096):
                 diff = blk[r[t:t + 4096]] - b[cc[t:t + 4096]]
-                best = min(best, float(np.linalg.norm(diff, ord=p, axis=1).min()))
-    return best
+                best = min(best, float(_row_norms(diff, p).min()))
+    return best, e
+
+
+def _half_distance(dist_scaled: float, e: int, p: float, d: int) -> float:
+    """``eps0 = round_down(D) / 2`` from a distance ``D * 2**-e`` computed in scaled units."""
+    half = _round_down(dist_scaled, p, d) / 2.0
+    if p == 0 or not math.isfinite(half):
+        return half
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.ldexp(half, e))
 
 
 def _round_down(dist: float, p: float, d: int) -> float:
@@ -237,7 +275,8 @@ def _box_label_complete(x: np.ndarray, p: float, thr: float) -> bool:
     rule of :mod:`optrobust.finite.conflict` is exact), for ``l1``/``l2`` the norm of the
     spans is rounded up first; for ``l0`` the number of non-constant coordinates counts.
     """
-    span = np.max(x, axis=0) - np.min(x, axis=0)
+    with np.errstate(over="ignore"):  # a span past float64 is inf: not label-complete
+        span = np.max(x, axis=0) - np.min(x, axis=0)
     if p == 0:
         return float(np.count_nonzero(span)) <= thr
     if p == math.inf:
@@ -247,7 +286,8 @@ def _box_label_complete(x: np.ndarray, p: float, thr: float) -> bool:
         exact = max((Fraction(float(hi[k])) - Fraction(float(lo[k])) for k in near.tolist()),
                     default=Fraction(0))
         return exact <= Fraction(thr)
-    d = float(np.linalg.norm(span, ord=p)) if span.size else 0.0
+    with np.errstate(over="ignore"):
+        d = float(_row_norms(span[None, :], p)[0]) if span.size else 0.0
     return d * (1.0 + _BOX_RTOL * (x.shape[1] + 2)) <= thr
 
 
@@ -256,7 +296,11 @@ def _check_sample(points: Any, labels: Any, *, name: str) -> FiniteDistribution:
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise InvalidInputError(f"{name}_points must hold at least one point of dimension "
                                 f">= 1, got shape {x.shape}")
-    y = np.asarray(labels)
+    try:
+        y = np.asarray(labels)
+    except ValueError:  # ragged nested sequences
+        raise InvalidInputError(f"{name}_labels must be a 1-d array of integer labels, got a "
+                                "ragged sequence") from None
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise InvalidInputError(f"{name}_labels must be a 1-d array with one label per point "
                                 f"({x.shape[0]}), got shape {y.shape}")
@@ -264,6 +308,13 @@ def _check_sample(points: Any, labels: Any, *, name: str) -> FiniteDistribution:
                                or (np.issubdtype(y.dtype, np.floating)
                                    and np.all(np.isfinite(y)) and np.all(y == np.round(y)))):
         raise InvalidInputError(f"{name}_labels must be integers, got dtype {y.dtype}")
+    if np.issubdtype(y.dtype, np.floating) and y.size and float(np.max(np.abs(y))) >= 2.0**53:
+        # beyond 2**53 a float no longer names one integer (and past 2**63 the cast to
+        # int64 would merge classes): refuse rather than guess
+        raise InvalidInputError(f"{name}_labels given as floats must be below 2**53 in "
+                                "magnitude; pass integer labels")
+    if y.dtype == np.uint64 and y.size and int(y.max()) > np.iinfo(np.int64).max:
+        raise InvalidInputError(f"{name}_labels must fit in int64, got {int(y.max())}")
     return FiniteDistribution(x, y.astype(np.int64))
 
 
@@ -393,8 +444,9 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
             g = conflict_graph(test, eps=e, p=p, domain=domain)
             row["seconds"]["graph"] = time.perf_counter() - t0
             if eps0 is None and g.n_edges and domain == "continuous":
-                eps0 = _round_down(float(_pair_distances(test.points, g.edges, p).min()),
-                                   p, test.dim) / 2.0
+                xs, ex = _scaled(test.points) if p != 0 else (test.points, 0)
+                eps0 = _half_distance(float(_pair_distances(xs, g.edges, p).min()), ex, p,
+                                      test.dim)
             t1 = time.perf_counter()
             if bar is not None:
                 bar.set_postfix_str(f"eps={e:g} solve ({g.n_edges} conflicts)")
@@ -428,8 +480,7 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
     if bar is not None:
         bar.close()
     if eps0 is None:
-        eps0 = _round_down(min_cross_label_distance(test.points, test.labels, p=p),
-                           p, test.dim) / 2.0
+        eps0 = _half_distance(*_min_cross_scaled(test.points, test.labels, p), p, test.dim)
     _tighten(rows, n)
     out = []
     for row in rows:

@@ -13,8 +13,7 @@ from scipy import linalg
 from scipy.linalg import lapack
 from scipy.special import ndtr
 
-from optrobust._validation import check_eps, check_int, check_rng
-from optrobust.errors import InvalidInputError, NumericalError, SolverError
+from optrobust.errors import InvalidInputError, NumericalError, ResourceLimitError, SolverError
 from optrobust.gaussian._certificate import CertificateMixin
 from optrobust.gaussian._diagonal import DiagonalSolversMixin
 from optrobust.gaussian._full import FullCovarianceSolversMixin
@@ -31,6 +30,10 @@ from optrobust.gaussian._normalized import (
 )
 from optrobust.gaussian.results import GaussianRobustSolution, LinearClassifier
 from optrobust.norms import parse_p
+from optrobust.validation import check_eps, check_int, check_rng
+
+#: Largest ``n * d`` that :meth:`GaussianModel.sample` draws at once (1.6 GB of float64).
+MAX_SAMPLE_ENTRIES = 2 * 10**8
 
 __all__ = ["GaussianModel"]
 
@@ -430,6 +433,8 @@ class GaussianModel(CertificateMixin, DiagonalSolversMixin, FullCovarianceSolver
     def sample(self, n: int, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` labelled samples ``(X, y)``; ``y`` in ``{+1, -1}`` with probability 1/2.
 
+        ``n * d`` is bounded by :data:`MAX_SAMPLE_ENTRIES` (checked before drawing).
+
         Examples
         --------
         >>> X, y = GaussianModel([1.0], [-1.0]).sample(4, rng=0)
@@ -437,6 +442,10 @@ class GaussianModel(CertificateMixin, DiagonalSolversMixin, FullCovarianceSolver
         ((4, 1), True)
         """
         n = check_int(n, name="n", minimum=0)
+        if n * self.d > MAX_SAMPLE_ENTRIES:
+            raise ResourceLimitError(
+                f"n * d = {n} * {self.d} exceeds MAX_SAMPLE_ENTRIES = {MAX_SAMPLE_ENTRIES} "
+                "(float64 entries drawn at once); draw the sample in smaller batches")
         gen = check_rng(rng)
         y = np.where(gen.random(n) < 0.5, 1, -1)
         noise = gen.standard_normal((n, self.d)) @ self._chol.T

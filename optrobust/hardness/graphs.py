@@ -141,9 +141,19 @@ def parse_graph_spec(spec: str, *, max_vertices: int = MAX_GENERATED_VERTICES) -
         _check_size(n, max_vertices, text)
         return nx.gnp_random_graph(n, prob, seed=seed)
     path = Path(text)
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. a name longer than the file system allows: not a file
+        is_file = False
+    if is_file:
         graph = check_graph(read_edge_list(path))
         _check_size(graph.number_of_nodes(), max_vertices, text)
         return graph
     raise InvalidInputError(f"graph must be petersen, cycle:N, path:N, gnp:N,P,SEED or an "
-                            f"existing edge-list file, got {spec!r}")
+                            f"existing edge-list file, got {_short(spec)}")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """``repr`` of a user's text, cut to ``limit`` characters for a one-line message."""
+    r = repr(text)
+    return r if len(r) <= limit else r[: limit - 5] + "...'"

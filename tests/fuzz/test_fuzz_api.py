@@ -15,28 +15,9 @@ from hypothesis import strategies as st
 
 from tests.fuzz.cases import CASES, ENTRIES, Case
 
-#: Cases that fail today in a file this suite's author does not own; strict, so that
-#: the fix turns them into an XPASS failure and the entry must be removed.
-_PARSE_P = ("owner: H2a (norms.parse_p: float(p) raises a raw OverflowError for an integer "
-            "or Fraction beyond float64; optrobust.validation.check_p converts it)")
-KNOWN: dict[str, str] = {
-    **{f"{entry}[p={v}]": _PARSE_P
-       for entry in ("norms.parse_p", "GaussianModel", "GaussianModel[cov]",
-                     "optimal_robust_error", "soft_robust_error_lower_bound", "dataset_limits",
-                     "hardness.reduction_instance")
-       for v in ("int_10^400", "fraction_huge")},
-    "dataset_limits[test_labels=ragged]": "owner: H3 (dataset_limits: raw ValueError from "
-                                          "numpy on ragged labels)",
-    "dataset_limits[relabel][test_labels=1e300_2e300]": "owner: H3 (dataset_limits casts float "
-        "labels to int64: 1e300 and 2e300 both become -2**63, two classes merge, and the "
-        "answer is silently 0.0 instead of 0.25)",
-    **{f"GaussianModel.sample[n={v}]": "owner: H1 (GaussianModel.sample: raw numpy ValueError "
-                                       "'Maximum allowed dimension exceeded'; sample(10**10) "
-                                       "raises a raw MemoryError, no up-front bound)"
-       for v in ("int_10^400", "2^63")},
-    "hardness.parse_graph_spec[spec=long_digits]": "owner: H2a (parse_graph_spec opens the "
-                                                   "text as a file: OSError 'File name too long')",
-}
+#: Cases that fail today; strict, so that a fix turns them into an XPASS failure and the
+#: entry must be removed.  Empty: every case found by this suite has been fixed.
+KNOWN: dict[str, str] = {}
 
 
 def _params():

@@ -24,11 +24,7 @@ atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
 
 #: Cases failing today in files this suite's author does not own (strict: a fix must
 #: remove the entry).
-KNOWN: dict[str, str] = {
-    "hardness[--graph=long_digits]": "owner: H2a (hardness.parse_graph_spec opens any "
-                                     "text as an edge-list file: OSError 'File name too long')",
-    "hardness[--graph=many]": "owner: H2a (same: OSError 'File name too long')",
-}
+KNOWN: dict[str, str] = {}  # cases failing today (strict xfail); none left
 
 
 def _params():

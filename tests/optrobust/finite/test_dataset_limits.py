@@ -185,3 +185,55 @@ def test_label_complete_shortcut_builds_no_graph_at_an_exact_tie(monkeypatch):
     assert row.lower == pytest.approx(1 - counts.max() / 200)
     with pytest.raises(AssertionError, match="conflict_graph"):
         dataset_limits(x, y, eps=0.5 - 1e-12, p="linf")  # below the tie: a graph is needed
+
+
+@pytest.mark.parametrize("p", [1, 2, math.inf])
+@pytest.mark.parametrize("scale", [2.0**-1000, 1e-160, 1e154, 1e300])
+def test_eps0_and_bounds_do_not_change_with_the_units(p, scale):
+    """Scaling points and eps together (units) changes neither the optimum nor eps0 / scale.
+
+    Regression: the l2 Gram screen of eps0 under- and overflowed (eps0 came out above the
+    true half-distance at scale 1e-160, inf at 1e300), and the label-complete box test
+    squared tiny spans to 0.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3))
+    y = (rng.random(40) < 0.5).astype(int)
+    ref = dataset_limits(x, y, eps=[0.3, 1.0], p=p)
+    got = dataset_limits(x * scale, y, eps=[0.3 * scale, 1.0 * scale], p=p)
+    for r, g in zip(ref, got, strict=True):
+        assert (g.lower, g.upper, g.conflicts) == (r.lower, r.upper, r.conflicts)
+        assert math.isclose(g.eps0 / scale, r.eps0, rel_tol=1e-12)
+        assert g.eps0 <= dist_half_min(x * scale, y, p)
+
+
+def dist_half_min(x, y, p):
+    """Half the smallest cross-label distance by brute force in exact rationals (l1, l_inf)
+    or with the distance scaled first (l2): the oracle eps0 may not exceed."""
+    from fractions import Fraction
+
+    best = None
+    for i in range(len(y)):
+        for j in range(i + 1, len(y)):
+            if y[i] == y[j]:
+                continue
+            diff = [Fraction(float(a)) - Fraction(float(b)) for a, b in zip(x[i], x[j], strict=True)]
+            if p == 1:
+                d = float(sum(abs(v) for v in diff))
+            elif p == math.inf:
+                d = float(max(abs(v) for v in diff))
+            else:
+                m = max(abs(v) for v in diff)
+                d = float(m) * math.sqrt(float(sum((v / m) ** 2 for v in diff))) if m else 0.0
+            best = d if best is None else min(best, d)
+    return best / 2 * (1 + 1e-15)
+
+
+@pytest.mark.parametrize("labels", [[1e300, 2e300] * 2, [[1], [2, 3], [1], [2]],
+                                    np.array([2**63 + 1, 1, 2**63 + 1, 1], dtype=np.uint64)])
+def test_labels_that_cannot_name_distinct_classes_are_refused(labels):
+    """Float labels past 2**53 (1e300 and 2e300 both cast to -2**63: two classes merged and
+    a silent 0 instead of 1/4), ragged and uint64-beyond-int64 labels: a named error."""
+    x = np.array([[0.0], [1.0], [0.1], [1.1]])
+    with pytest.raises(InvalidInputError, match="test_labels"):
+        dataset_limits(x, labels, eps=[0.6], p=2)
