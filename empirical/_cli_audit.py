@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from empirical._cli_common import at_least
 from optrobust.parsing import CliError, add_norm_option, parse_number, parse_number_list
 
 __all__ = ["load_model", "load_npz", "register", "run"]
@@ -62,9 +63,9 @@ def register(sub: Any, add_common: Any) -> None:
     g.add_argument("--data-root", default=None,
                    help="directory of the MNIST/CIFAR-10 files (default: the library's "
                         "data directory)")
-    g.add_argument("--n", type=_int_at_least(1), default=1000,
+    g.add_argument("--n", type=at_least(1), default=1000,
                    help="test images (a class-stratified subset; default 1000)")
-    g.add_argument("--train-n", type=_int_at_least(1), default=None, metavar="N",
+    g.add_argument("--train-n", type=at_least(1), default=None, metavar="N",
                    help="training images for the held-out bracket (default: none)")
     g = p.add_argument_group("threat model and attacks")
     add_norm_option(p, default="linf", choices="l0, l2, linf")
@@ -79,36 +80,22 @@ def register(sub: Any, add_common: Any) -> None:
                    help="full: ART's ensemble at its standard budget (slow on a CPU); "
                         "reduced: 20 iterations; torchattacks: the reference standard "
                         "AutoAttack; off (default full)")
-    g.add_argument("--steps", type=_int_at_least(1), default=50, help="PGD steps (default 50)")
-    g.add_argument("--restarts", type=_int_at_least(1), default=3,
+    g.add_argument("--steps", type=at_least(1), default=50, help="PGD steps (default 50)")
+    g.add_argument("--restarts", type=at_least(1), default=3,
                    help="PGD restarts (default 3)")
     g.add_argument("--no-checklist", dest="checklist", action="store_false",
                    help="skip the Appendix-C checklist (default: run it)")
-    g.add_argument("--checklist-n", type=_int_at_least(1), default=100,
+    g.add_argument("--checklist-n", type=at_least(1), default=100,
                    help="images the checklist uses (default 100)")
     g.add_argument("--time-limit", type=_positive_number, default=600.0, metavar="SECONDS",
                    help="per eps, for the optimum (certified bounds after it; default 600)")
-    g.add_argument("--batch-size", type=_int_at_least(1), default=256,
+    g.add_argument("--batch-size", type=at_least(1), default=256,
                    help="evaluation batch size (default 256)")
-    g.add_argument("--seed", type=_int_at_least(0), default=0,
+    g.add_argument("--seed", type=at_least(0), default=0,
                    help="seed of the subset and the attacks (default 0)")
     p.add_argument("--out", required=True, help="output directory")
     add_common(p)
     p.set_defaults(func=run)
-
-
-def _int_at_least(low: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            v = low - 1
-        if v < low:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
-        return v
-
-    parse.__name__ = f"integer >= {low}"
-    return parse
 
 
 def _positive_number(text: str) -> float:
