@@ -26,11 +26,14 @@ from typing import Any
 from empirical.data import DataSpec
 from empirical.schedules import EpsSchedule, detect_rise, paper_pgd_steps
 from optrobust.errors import InvalidInputError, InvalidTypeError
+from optrobust.norms import parse_p
 
 __all__ = ["METHODS", "NORMS", "PRESETS", "TrainConfig", "apply_preset", "config_from_dict"]
 
 METHODS = ("standard", "adversarial", "extended", "iterative")
-NORMS: dict[str, float] = {"l0": 0, "l2": 2, "linf": math.inf}
+#: The norms training supports, by their boundary spelling; exponents from the one name
+#: table, :func:`optrobust.norms.parse_p`.
+NORMS: dict[str, float] = {name: parse_p(name) for name in ("l0", "l2", "linf")}
 
 #: Per preset: config defaults, then per-method overrides (``"by_method"``).
 PRESETS: dict[str, dict[str, Any]] = {
