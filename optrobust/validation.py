@@ -139,11 +139,12 @@ def check_p(p: Any, *, allowed: tuple[float, ...] | None = P_VALUES, name: str =
 def _reject_non_real(raw: np.ndarray, *, name: str) -> None:
     """Booleans, strings, complex numbers and non-numeric objects are not real numbers."""
     kind = raw.dtype.kind
-    if kind in "bUSV":
-        raise InvalidTypeError(
-            f"{name} must be an array of real numbers, got {raw.dtype.name} entries")
+    if kind == "b":
+        raise InvalidTypeError(f"{name} must be an array of real numbers, got booleans")
+    if kind in "USV":
+        raise InvalidTypeError(f"{name} must be an array of real numbers, got strings")
     if kind == "c":
-        raise InvalidTypeError(f"{name} must be an array of real numbers, got complex entries")
+        raise InvalidTypeError(f"{name} must be an array of real numbers, got complex numbers")
     if kind == "O":
         for item in raw.flat:
             if isinstance(item, np.generic):
@@ -152,6 +153,8 @@ def _reject_non_real(raw: np.ndarray, *, name: str) -> None:
                 raise InvalidTypeError(
                     f"{name} must be an array of real numbers, got an entry of type "
                     f"{type(item).__name__}")
+    elif kind not in "iuf":
+        raise InvalidTypeError(f"{name} must be an array of real numbers, got dtype {raw.dtype}")
 
 
 def _holds_bool(value: Any) -> bool:
@@ -167,12 +170,15 @@ def _holds_bool(value: Any) -> bool:
 
 
 def check_finite_array(
-    value: Any, *, name: str, ndim: int | None = None, dtype: Any = float
+    value: Any, *, name: str, ndim: int | None = None, dtype: Any = float,
+    exact_integers: bool = False,
 ) -> np.ndarray:
     """Convert to a numpy array of real numbers, rejecting NaN/inf and a wrong ``ndim``.
 
     Booleans, strings, complex numbers and ragged nesting raise a named error
-    (they used to be converted silently: ``"1"`` became ``1.0``).
+    (they used to be converted silently: ``"1"`` became ``1.0``).  With
+    ``exact_integers=True`` integer entries that float64 cannot hold exactly (beyond
+    2^53: ``2**60`` and ``2**60 + 1`` are one float) are refused instead of rounded.
     """
     try:
         raw = np.asarray(value)
@@ -180,7 +186,7 @@ def check_finite_array(
         raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
     _reject_non_real(raw, name=name)
     if raw.dtype.kind in "iuf" and isinstance(value, list | tuple) and _holds_bool(value):
-        raise InvalidTypeError(f"{name} must be an array of real numbers, got a boolean entry")
+        raise InvalidTypeError(f"{name} must be an array of real numbers, got booleans")
     try:
         arr = raw.astype(dtype, copy=False)
     except OverflowError:
@@ -188,11 +194,24 @@ def check_finite_array(
             f"{name} must contain only finite values; an entry exceeds float64") from None
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
+    if exact_integers and raw.dtype.kind in "iuO" and raw.size and _rounds_integers(raw, arr):
+        raise InvalidInputError(f"{name} has integers beyond 2^53 that float64 cannot "
+                                "represent exactly")
     if ndim is not None and arr.ndim != ndim:
         raise InvalidInputError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         raise InvalidInputError(f"{name} must contain only finite values (no NaN or inf)")
     return arr
+
+
+def _rounds_integers(raw: np.ndarray, arr: np.ndarray) -> bool:
+    """Whether converting the integer entries of ``raw`` to ``arr`` changed one of them."""
+    if raw.dtype.kind in "iu":
+        if int(np.max(np.abs(raw.astype(object)))) <= 2**53:
+            return False
+        return bool(np.any(arr.astype(object) != raw.astype(object)))
+    return any(isinstance(v, numbers.Integral) and math.isfinite(f) and int(f) != int(v)
+               for v, f in zip(raw.ravel().tolist(), arr.ravel().tolist(), strict=True))
 
 
 def check_sign_vector(value: Any, *, name: str) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from optrobust.errors import InvalidInputError, InvalidTypeError
+from optrobust.validation import check_finite_array
 
 __all__ = ["FiniteDistribution", "check_points"]
 
@@ -25,46 +26,6 @@ _MAX_INTEGER_TOTAL = 2**30
 #: Integers up to this magnitude are exact in float64.
 _EXACT_FLOAT_INT = 2**53
 _INT64_MAX = 2**63 - 1
-
-
-def _real_array(value: Any, *, name: str) -> np.ndarray:
-    """``value`` as a float64 array; booleans, complex numbers, strings and float
-    conversions that would change a value (integers beyond 2^53) are refused."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
-    kind = arr.dtype.kind
-    if kind == "O":
-        flat = arr.reshape(-1).tolist()
-        for v in flat:
-            if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real | np.number):
-                raise InvalidTypeError(f"{name} must contain real numbers only, got an element "
-                                       f"of type {type(v).__name__}")
-            if isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real):
-                raise InvalidTypeError(f"{name} must be real, got a complex number")
-        try:
-            out = np.array([float(v) for v in flat], dtype=np.float64).reshape(arr.shape)
-        except OverflowError:
-            raise InvalidInputError(f"{name} has an integer too large for float64") from None
-        if any(isinstance(v, numbers.Integral) and int(f) != int(v)
-               for v, f in zip(flat, out.reshape(-1).tolist(), strict=True)
-               if isinstance(v, numbers.Integral) and math.isfinite(f)):
-            raise InvalidInputError(f"{name} has integers beyond 2^53 that float64 cannot "
-                                    f"represent exactly")
-        return out
-    if kind == "b":
-        raise InvalidTypeError(f"{name} must be real numbers, got booleans")
-    if kind == "c":
-        raise InvalidTypeError(f"{name} must be real numbers, got complex numbers")
-    if kind not in "iuf":
-        raise InvalidTypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    out = arr.astype(np.float64)
-    if kind in "iu" and arr.size and int(np.max(np.abs(arr.astype(object)))) > _EXACT_FLOAT_INT:
-        if np.any(out.astype(object) != arr.astype(object)):
-            raise InvalidInputError(f"{name} has integers beyond 2^53 that float64 cannot "
-                                    f"represent exactly")
-    return out
 
 
 def check_points(value: Any, *, name: str = "points", dim: int | None = None) -> np.ndarray:
@@ -78,7 +39,7 @@ def check_points(value: Any, *, name: str = "points", dim: int | None = None) ->
         NaN/inf, a wrong shape (also ``d != dim`` when ``dim`` is given), ``d = 0``,
         or integers that float64 cannot represent exactly.
     """
-    pts = _real_array(value, name=name)
+    pts = check_finite_array(value, name=name, exact_integers=True).copy()  # never the caller's
     if pts.ndim == 1:
         pts = pts.reshape(-1, 1) if dim in (None, 1) else pts.reshape(1, -1)
     if pts.ndim != 2:
@@ -195,7 +156,7 @@ class FiniteDistribution:
         if weights is None:
             raw = np.ones(n, dtype=np.float64)
         else:
-            raw = _real_array(weights, name="weights")
+            raw = check_finite_array(weights, name="weights", exact_integers=True).copy()
             if raw.ndim != 1 or raw.shape[0] != n:
                 raise InvalidInputError(f"weights must have shape ({n},) (one per point), "
                                         f"got {raw.shape}")

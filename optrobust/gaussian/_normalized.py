@@ -8,13 +8,10 @@ coordinates), shared by the modules of :mod:`optrobust.gaussian`.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from optrobust.errors import InvalidInputError, InvalidTypeError
 
 if TYPE_CHECKING:
     from optrobust.gaussian.results import LinearClassifier
@@ -34,58 +31,6 @@ EPS = float(np.finfo(float).eps)
 
 
 # ---------------------------------------------------------------- validation
-
-
-def real_array(value: Any, *, name: str, ndim: int | None = None) -> np.ndarray:
-    """``value`` as a finite float64 array; strings, booleans and complex numbers are rejected."""
-    if isinstance(value, (str, bytes)):
-        raise InvalidTypeError(f"{name} must be real numbers, got a string {value!r}")
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
-    kind = raw.dtype.kind
-    if kind in "iuf" and isinstance(value, (list, tuple)) and _has_bool(value):
-        kind = "b"  # numpy turns [1.0, True] into numbers
-    if kind == "b":
-        raise InvalidTypeError(f"{name} must be real numbers, got booleans")
-    if kind == "c":
-        raise InvalidTypeError(f"{name} must be real numbers, got complex values")
-    if kind in "USV":
-        raise InvalidTypeError(f"{name} must be real numbers, got strings")
-    if kind == "O":
-        for item in raw.ravel():
-            if isinstance(item, np.generic):
-                item = item.item()
-            if not isinstance(item, numbers.Real) or isinstance(item, bool):
-                raise InvalidTypeError(
-                    f"{name} must be real numbers, got {type(item).__name__}")
-    if kind not in "iufO":
-        raise InvalidTypeError(f"{name} must be real numbers, got dtype {raw.dtype}")
-    try:
-        arr = np.asarray(raw, dtype=float)
-    except OverflowError:
-        raise InvalidInputError(
-            f"{name} must be finite float64 values (|x| <= {np.finfo(float).max:.3g})") from None
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be a numeric array: {exc}") from None
-    if ndim is not None and arr.ndim != ndim:
-        raise InvalidInputError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise InvalidInputError(f"{name} must contain only finite values (no NaN or inf)")
-    return arr
-
-
-def _has_bool(value: Any) -> bool:
-    """Whether a nested list/tuple holds a ``bool`` (or ``numpy.bool_``)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, (bool, np.bool_)):
-            return True
-    return False
 
 
 def ldexp(x: Any, e: int) -> Any:

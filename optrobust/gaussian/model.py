@@ -26,11 +26,10 @@ from optrobust.gaussian._normalized import (
     norm2,
     norm_p,
     power_of_two_exponent,
-    real_array,
 )
 from optrobust.gaussian.results import GaussianRobustSolution, LinearClassifier
 from optrobust.norms import parse_p
-from optrobust.validation import check_eps, check_int, check_rng
+from optrobust.validation import check_eps, check_finite_array, check_int, check_rng
 
 #: Largest ``n * d`` that :meth:`GaussianModel.sample` draws at once (1.6 GB of float64).
 MAX_SAMPLE_ENTRIES = 2 * 10**8
@@ -98,8 +97,8 @@ class GaussianModel(CertificateMixin, DiagonalSolversMixin, FullCovarianceSolver
     """
 
     def __init__(self, mu_pos: Any, mu_neg: Any, sigma: Any = 1.0, *, cov: Any = None) -> None:
-        self.mu_pos = real_array(mu_pos, name="mu_pos", ndim=1)
-        self.mu_neg = real_array(mu_neg, name="mu_neg", ndim=1)
+        self.mu_pos = check_finite_array(mu_pos, name="mu_pos", ndim=1)
+        self.mu_neg = check_finite_array(mu_neg, name="mu_neg", ndim=1)
         if self.mu_pos.size == 0:
             raise InvalidInputError("mu_pos must have at least one coordinate")
         if self.mu_pos.shape != self.mu_neg.shape:
@@ -115,7 +114,7 @@ class GaussianModel(CertificateMixin, DiagonalSolversMixin, FullCovarianceSolver
         self._S0_ld: np.ndarray | None = None
         self._accurate = False  # doubled-precision residuals (ill-conditioned full cov)
         if cov is not None:
-            C = real_array(cov, name="cov", ndim=2)
+            C = check_finite_array(cov, name="cov", ndim=2)
             if C.shape != (d, d):
                 raise InvalidInputError(f"cov must have shape ({d}, {d}), got {C.shape}")
             top = float(np.max(np.diag(C)))
@@ -147,7 +146,7 @@ class GaussianModel(CertificateMixin, DiagonalSolversMixin, FullCovarianceSolver
                 self._accurate = kappa > _ACCURATE_FROM_CONDITION
                 self._tau = None
         else:
-            s = real_array(sigma, name="sigma")
+            s = check_finite_array(sigma, name="sigma")
             if s.ndim == 0:
                 s = np.full(d, float(s))
             elif s.shape != (d,):
@@ -238,7 +237,7 @@ class GaussianModel(CertificateMixin, DiagonalSolversMixin, FullCovarianceSolver
         NumericalError
             If the value exceeds the float64 range.
         """
-        v = real_array(v, name="v", ndim=1)
+        v = check_finite_array(v, name="v", ndim=1)
         if v.shape != (self.d,):
             raise InvalidInputError(f"v must have shape ({self.d},), got {v.shape}")
         self._check_conditioning()

@@ -11,8 +11,9 @@ from scipy.special import ndtr
 
 from optrobust._validation import check_eps
 from optrobust.errors import InvalidInputError, NumericalError
-from optrobust.gaussian._normalized import GAUSSIAN_RTOL, P_GAUSS, ldexp, real_array
+from optrobust.gaussian._normalized import GAUSSIAN_RTOL, P_GAUSS, ldexp
 from optrobust.norms import dual_exponent, lp_norm, parse_p
+from optrobust.validation import check_finite_array
 
 if TYPE_CHECKING:
     from optrobust.gaussian.model import GaussianModel
@@ -39,7 +40,7 @@ class LinearClassifier:
     b: float
 
     def _check_X(self, X: Any) -> np.ndarray:
-        X = np.atleast_2d(real_array(X, name="X"))
+        X = np.atleast_2d(check_finite_array(X, name="X"))
         if X.shape[-1] != self.w.shape[0]:
             raise InvalidInputError(f"X must have {self.w.shape[0]} columns, got {X.shape[-1]}")
         return X
@@ -66,7 +67,7 @@ class LinearClassifier:
         p = parse_p(p, allowed=P_GAUSS)
         eps = check_eps(eps)
         X = self._check_X(X)
-        y = real_array(y, name="y").reshape(-1, 1)
+        y = check_finite_array(y, name="y").reshape(-1, 1)
         return -y * eps * _dual_direction(self.w, p)[None, :] * np.ones_like(X)
 
     def adversarial_error(self, model: GaussianModel, *, eps: float, p: float = 2) -> float:

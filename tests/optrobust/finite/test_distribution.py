@@ -117,3 +117,13 @@ def test_integer_weights():
     assert d.integer_weights().tolist() == [1, 3, 2]
     assert FiniteDistribution([0.0, 1.0], [0, 1], [1.0, np.sqrt(2)]).integer_weights() is None
     assert FiniteDistribution([0.0, 1.0], [0, 1], [0.0, 2.0]).integer_weights().tolist() == [0, 1]
+
+
+def test_the_callers_arrays_stay_writable_and_unshared():
+    """The distribution keeps read-only copies; the caller's float64 arrays are not frozen."""
+    pts, w = np.array([[0.0], [1.0]]), np.array([1.0, 3.0])
+    d = FiniteDistribution(pts, [0, 1], w)
+    assert pts.flags.writeable and w.flags.writeable
+    assert not np.shares_memory(d.points, pts)
+    pts[0, 0] = 5.0
+    assert d.points[0, 0] == 0.0
