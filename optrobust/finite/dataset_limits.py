@@ -42,7 +42,7 @@ from scipy.spatial.distance import cdist
 
 from optrobust.errors import InvalidInputError, InvalidTypeError
 from optrobust.finite.conflict import ConflictGraph, check_domain, conflict_graph
-from optrobust.finite.distribution import FiniteDistribution
+from optrobust.finite.distribution import FiniteDistribution, check_labels
 from optrobust.finite.solvers import solve_independent_set
 from optrobust.norms import parse_p
 from optrobust.validation import check_eps, check_finite_array
@@ -296,26 +296,9 @@ def _check_sample(points: Any, labels: Any, *, name: str) -> FiniteDistribution:
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise InvalidInputError(f"{name}_points must hold at least one point of dimension "
                                 f">= 1, got shape {x.shape}")
-    try:
-        y = np.asarray(labels)
-    except ValueError:  # ragged nested sequences
-        raise InvalidInputError(f"{name}_labels must be a 1-d array of integer labels, got a "
-                                "ragged sequence") from None
-    if y.ndim != 1 or y.shape[0] != x.shape[0]:
-        raise InvalidInputError(f"{name}_labels must be a 1-d array with one label per point "
-                                f"({x.shape[0]}), got shape {y.shape}")
-    if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer)
-                               or (np.issubdtype(y.dtype, np.floating)
-                                   and np.all(np.isfinite(y)) and np.all(y == np.round(y)))):
-        raise InvalidInputError(f"{name}_labels must be integers, got dtype {y.dtype}")
-    if np.issubdtype(y.dtype, np.floating) and y.size and float(np.max(np.abs(y))) >= 2.0**53:
-        # beyond 2**53 a float no longer names one integer (and past 2**63 the cast to
-        # int64 would merge classes): refuse rather than guess
-        raise InvalidInputError(f"{name}_labels given as floats must be below 2**53 in "
-                                "magnitude; pass integer labels")
-    if y.dtype == np.uint64 and y.size and int(y.max()) > np.iinfo(np.int64).max:
-        raise InvalidInputError(f"{name}_labels must fit in int64, got {int(y.max())}")
-    return FiniteDistribution(x, y.astype(np.int64))
+    # the library's one label check: ragged input, fractions, floats past 2**53 and
+    # integers past int64 are refused (a cast would merge classes)
+    return FiniteDistribution(x, check_labels(labels, x.shape[0], name=f"{name}_labels"))
 
 
 def _eps_grid(eps: Any) -> list[float]:

@@ -19,7 +19,7 @@ import numpy as np
 from optrobust.errors import InvalidInputError, InvalidTypeError
 from optrobust.validation import check_finite_array
 
-__all__ = ["FiniteDistribution", "check_points"]
+__all__ = ["FiniteDistribution", "check_labels", "check_points"]
 
 #: Largest total integer weight handed to integer solvers (scipy's max-flow uses int32).
 _MAX_INTEGER_TOTAL = 2**30
@@ -52,47 +52,48 @@ def check_points(value: Any, *, name: str = "points", dim: int | None = None) ->
     return pts
 
 
-def _check_labels(labels: Any, n: int) -> np.ndarray:
-    """Integer labels as int64, refusing booleans, strings, fractions and values beyond int64."""
+def check_labels(labels: Any, n: int, *, name: str = "labels") -> np.ndarray:
+    """Integer labels as int64, one per point; booleans, strings, fractions, ragged input and
+    values beyond int64 (or floats past 2^53, which may merge distinct labels) are refused."""
     try:
         lab = np.asarray(labels)
     except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"labels must be a 1-d array of integers: {exc}") from None
+        raise InvalidInputError(f"{name} must be a 1-d array of integers: {exc}") from None
     if lab.ndim != 1:
-        raise InvalidInputError(f"labels must be a 1-d array of integers, got shape {lab.shape}")
+        raise InvalidInputError(f"{name} must be a 1-d array of integers, got shape {lab.shape}")
     if lab.shape[0] != n:
-        raise InvalidInputError(f"labels must have one entry per point: got {lab.shape[0]} "
+        raise InvalidInputError(f"{name} must have one entry per point: got {lab.shape[0]} "
                                 f"labels for {n} points")
     kind = lab.dtype.kind
     if kind == "b":
-        raise InvalidTypeError("labels must be integers, got booleans")
+        raise InvalidTypeError(f"{name} must be integers, got booleans")
     if kind in "US":
-        raise InvalidTypeError("labels must be integers, got strings (encode class names as "
+        raise InvalidTypeError(f"{name} must be integers, got strings (encode class names as "
                                "0, 1, 2, ...)")
     if kind == "O":
         flat = lab.tolist()
         if not all(isinstance(v, numbers.Integral | np.integer) and not isinstance(v, bool)
                    for v in flat):
-            raise InvalidTypeError("labels must be integers (every element an int)")
+            raise InvalidTypeError(f"{name} must be integers (every element an int)")
         if any(not -_INT64_MAX - 1 <= int(v) <= _INT64_MAX for v in flat):
-            raise InvalidInputError("labels must fit in int64 (|label| < 2^63)")
+            raise InvalidInputError(f"{name} must fit in int64 (|label| < 2^63)")
         return np.array([int(v) for v in flat], dtype=np.int64)
     if kind == "u":
         if lab.size and int(np.max(lab)) > _INT64_MAX:
-            raise InvalidInputError("labels must fit in int64 (|label| < 2^63)")
+            raise InvalidInputError(f"{name} must fit in int64 (|label| < 2^63)")
         return lab.astype(np.int64)
     if kind == "i":
         return lab.astype(np.int64)
     if kind == "f":
         if not np.all(np.isfinite(lab)) or not np.all(lab == np.round(lab)):
-            raise InvalidInputError("labels must be integers (finite, no fractional part)")
+            raise InvalidInputError(f"{name} must be integers (finite, no fractional part)")
         if lab.size and float(np.max(np.abs(lab))) >= _EXACT_FLOAT_INT:
-            raise InvalidInputError("labels given as floats must be below 2^53 in magnitude "
+            raise InvalidInputError(f"{name} given as floats must be below 2^53 in magnitude "
                                     "(larger floats may merge distinct labels); pass integers")
         return lab.astype(np.int64)
     if kind == "c":
-        raise InvalidTypeError("labels must be integers, got complex numbers")
-    raise InvalidTypeError(f"labels must be integers, got dtype {lab.dtype}")
+        raise InvalidTypeError(f"{name} must be integers, got complex numbers")
+    raise InvalidTypeError(f"{name} must be integers, got dtype {lab.dtype}")
 
 
 class FiniteDistribution:
@@ -152,7 +153,7 @@ class FiniteDistribution:
             raise InvalidInputError(f"points must contain at least one point of dimension >= 1, "
                                     f"got shape {pts.shape}")
         n = pts.shape[0]
-        lab = _check_labels(labels, n)
+        lab = check_labels(labels, n)
         if weights is None:
             raw = np.ones(n, dtype=np.float64)
         else:

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from optrobust.errors import InvalidInputError, InvalidTypeError
+from optrobust.errors import InvalidInputError
 from optrobust.finite.conflict import ConflictGraph, conflict_graph
-from optrobust.finite.distribution import FiniteDistribution
+from optrobust.finite.distribution import FiniteDistribution, check_labels, check_points
 from optrobust.norms import parse_p
-from optrobust.validation import check_eps, check_finite_array
+from optrobust.validation import check_eps
 
 __all__ = ["HeldOutEstimate", "PrunedNearestNeighbor", "held_out_curve", "held_out_estimate"]
 
@@ -85,35 +85,11 @@ class HeldOutEstimate:
 
 
 def _check_points(points: Any, *, name: str) -> np.ndarray:
-    arr = check_finite_array(points, name=name)
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim != 2:
-        raise InvalidInputError(f"{name} must be an (n, d) array, got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
+    arr = check_points(points, name=name)
+    if arr.shape[0] == 0:
         raise InvalidInputError(f"{name} must hold at least one point of dimension >= 1, "
                                 f"got shape {arr.shape}")
     return np.ascontiguousarray(arr, dtype=np.float64)
-
-
-def _check_labels(labels: Any, n: int, *, name: str) -> np.ndarray:
-    lab = np.asarray(labels)
-    if lab.ndim != 1:
-        raise InvalidInputError(f"{name} must be a 1-d array of integers, got shape {lab.shape}")
-    if lab.shape[0] != n:
-        raise InvalidInputError(f"{name} must have one entry per point: got {lab.shape[0]} "
-                                f"labels for {n} points")
-    if lab.dtype.kind == "b":
-        raise InvalidTypeError(f"{name} must be integers, got booleans")
-    if lab.dtype.kind in "iu":
-        return lab.astype(np.int64)
-    try:
-        labf = lab.astype(np.float64)
-    except (TypeError, ValueError):
-        raise InvalidTypeError(f"{name} must be integers, got dtype {lab.dtype}") from None
-    if not np.all(np.isfinite(labf)) or not np.all(labf == np.round(labf)):
-        raise InvalidInputError(f"{name} must be integers (finite, no fractional part)")
-    return labf.astype(np.int64)
 
 
 def _check_time_limit(time_limit: Any) -> float | None:
@@ -246,7 +222,7 @@ class PrunedNearestNeighbor:
     def fit(self, points: Any, labels: Any) -> PrunedNearestNeighbor:
         """Prune ``(points, labels)`` to an independent set of its conflict graph at ``eps``."""
         x = _check_points(points, name="train_points")
-        y = _check_labels(labels, x.shape[0], name="train_labels")
+        y = check_labels(labels, x.shape[0], name="train_labels")
         keep, status, solver = _prune(x, y, self.eps, self.p, self.time_limit)
         return self._keep(x, y, keep, status, solver)
 
@@ -337,7 +313,7 @@ class PrunedNearestNeighbor:
         relative margin ``CERT_RTOL`` (docs/theory.md proves it covers float64 rounding).
         """
         x = self._require_fit(X, "X")
-        lab = _check_labels(y, x.shape[0], name="y")
+        lab = check_labels(y, x.shape[0], name="y")
         eps = check_eps(eps)
         box = _check_box(box)
         chunk_bytes = int(chunk_bytes)
@@ -553,7 +529,7 @@ def held_out_estimate(train_points: Any, train_labels: Any, test_points: Any, te
     start = time.perf_counter()
     clf = PrunedNearestNeighbor(eps=eps, p=p, time_limit=time_limit)
     xt = _check_points(test_points, name="test_points")
-    yt = _check_labels(test_labels, xt.shape[0], name="test_labels")
+    yt = check_labels(test_labels, xt.shape[0], name="test_labels")
     box = _check_box(box)  # before the (long) pruning
     clf.fit(train_points, train_labels)
     return _estimate(clf, xt, yt, box, progress, start)
@@ -615,9 +591,9 @@ def held_out_curve(train_points: Any, train_labels: Any, test_points: Any, test_
     p = parse_p(p)
     time_limit = _check_time_limit(time_limit)
     x = _check_points(train_points, name="train_points")
-    y = _check_labels(train_labels, x.shape[0], name="train_labels")
+    y = check_labels(train_labels, x.shape[0], name="train_labels")
     xt = _check_points(test_points, name="test_points")
-    yt = _check_labels(test_labels, xt.shape[0], name="test_labels")
+    yt = check_labels(test_labels, xt.shape[0], name="test_labels")
     if xt.shape[1] != x.shape[1]:
         raise InvalidInputError(f"test_points must have the training points' dimension "
                                 f"{x.shape[1]}, got {xt.shape[1]}")

@@ -291,3 +291,12 @@ def test_curve_bad_input():
         held_out_curve(x, y, x, y, eps=[0.1], p=math.inf, box=(2, 1))
     with pytest.raises(InvalidInputError, match="time_limit"):
         held_out_curve(x, y, x, y, eps=[0.1], p=2, time_limit=0)
+
+
+@pytest.mark.parametrize("labels", [[1e300, 2e300, 1e300], np.array([2**63 + 1, 1, 2**63 + 1],
+                                                                     dtype=np.uint64)])
+def test_labels_that_would_merge_classes_are_refused(labels):
+    """Floats past 2**53 and uint64 past int64 used to be cast to int64 (1e300 and 2e300 both
+    became -2**63: two classes merged); now the library's one label check refuses them."""
+    with pytest.raises(InvalidInputError, match="train_labels"):
+        held_out_estimate([[0.0], [1.0], [2.0]], labels, [[0.5]], [1], eps=0.1, p=2)
