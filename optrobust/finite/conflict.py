@@ -57,6 +57,7 @@ __all__ = [
     "DOMAINS",
     "ConflictGraph",
     "ball_incidence",
+    "box_within_conflict",
     "check_domain",
     "check_rtol",
     "conflict_graph",
@@ -202,6 +203,23 @@ def _box_diameter_within(a: np.ndarray, b: np.ndarray, p: float, thr: Fraction) 
     if p == 1:
         return sum(width, Fraction(0)) <= thr
     return sum((w * w for w in width), Fraction(0)) <= thr * thr
+
+
+def box_within_conflict(points: np.ndarray, *, eps: float, p: float) -> bool:
+    """Whether every two rows of ``points`` conflict at ``eps`` (continuous domain), decided
+    exactly from their bounding box ``[lo, hi]``.
+
+    ``||x - z||_p <= ||hi - lo||_p`` for all ``x, z`` in the box, so a box diameter of at
+    most ``2 eps`` makes the conflict graph complete between labels ("label-complete")
+    without building its ``n^2 / 2`` edges.  The diameter is compared in exact rational
+    arithmetic, so a tie (l_inf eps = 1/2 on [0, 1] pixels) conflicts, as the closed balls
+    and the exact tie policy require.  For ``l0`` the Hamming diameter is the number of
+    non-constant coordinates, against ``2 floor(eps)``.
+    """
+    if p == 0:
+        varying = np.max(points, axis=0) != np.min(points, axis=0)
+        return int(np.count_nonzero(varying)) <= 2 * math.floor(eps)
+    return _box_diameter_within(points, points, p, 2 * Fraction(eps))
 
 
 def _linf_within(blk: np.ndarray, b: np.ndarray, t: float,

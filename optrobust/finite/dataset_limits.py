@@ -34,14 +34,18 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from scipy.spatial.distance import cdist
 
 from optrobust.errors import InvalidInputError, InvalidTypeError
-from optrobust.finite.conflict import ConflictGraph, check_domain, conflict_graph
+from optrobust.finite.conflict import (
+    ConflictGraph,
+    box_within_conflict,
+    check_domain,
+    conflict_graph,
+)
 from optrobust.finite.distribution import FiniteDistribution, check_labels
 from optrobust.finite.solvers import solve_independent_set
 from optrobust.norms import parse_p
@@ -51,8 +55,6 @@ __all__ = ["DatasetLimit", "dataset_limits", "feasible_eps", "min_cross_label_di
            "plot_dataset_limits"]
 
 _CHUNK_BYTES = 64 * 2**20
-#: Relative margin of the bounding-box test for label-complete graphs (float64 rounding).
-_BOX_RTOL = 1e-12
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,30 +269,6 @@ def _round_down(dist: float, p: float, d: int) -> float:
     return dist * (1.0 - 4.0 * (d + 2) * 2.0**-53)
 
 
-def _box_label_complete(x: np.ndarray, p: float, thr: float) -> bool:
-    """Whether every two rows of ``x`` are within ``thr`` (so every cross pair conflicts).
-
-    Uses ``|a_k - b_k| <= hi_k - lo_k`` on the bounding box ``[lo, hi]``.  For ``l_inf``
-    the largest span is compared with ``thr`` exactly (rational arithmetic: the conflict
-    rule of :mod:`optrobust.finite.conflict` is exact), for ``l1``/``l2`` the norm of the
-    spans is rounded up first; for ``l0`` the number of non-constant coordinates counts.
-    """
-    with np.errstate(over="ignore"):  # a span past float64 is inf: not label-complete
-        span = np.max(x, axis=0) - np.min(x, axis=0)
-    if p == 0:
-        return float(np.count_nonzero(span)) <= thr
-    if p == math.inf:
-        top = float(span.max(initial=0.0))
-        near = np.flatnonzero(span >= top * (1.0 - 1e-12))
-        hi, lo = np.max(x, axis=0), np.min(x, axis=0)
-        exact = max((Fraction(float(hi[k])) - Fraction(float(lo[k])) for k in near.tolist()),
-                    default=Fraction(0))
-        return exact <= Fraction(thr)
-    with np.errstate(over="ignore"):
-        d = float(_row_norms(span[None, :], p)[0]) if span.size else 0.0
-    return d * (1.0 + _BOX_RTOL * (x.shape[1] + 2)) <= thr
-
-
 def _check_sample(points: Any, labels: Any, *, name: str) -> FiniteDistribution:
     x = check_finite_array(points, name=f"{name}_points", ndim=2)
     if x.shape[0] == 0 or x.shape[1] == 0:
@@ -412,11 +390,10 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
     for e in grid:
         row: dict[str, Any] = {"eps": e, "seconds": {}}
         t0 = time.perf_counter()
-        thr = 2 * math.floor(e) if p == 0 else 2.0 * e
         if bar is not None:
             bar.set_postfix_str(f"eps={e:g} graph")
         _emit(progress, f"eps={e:g} graph")
-        if domain == "continuous" and _box_label_complete(test.points, p, thr):
+        if domain == "continuous" and box_within_conflict(test.points, eps=e, p=p):
             # Every two points of different labels conflict: one label survives.
             row.update(lower_count=const_count, upper_count=const_count,
                        conflicts=complete_edges, components=1, largest_component=n,

@@ -31,7 +31,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from optrobust.errors import InvalidInputError
-from optrobust.finite.conflict import ConflictGraph, conflict_graph
+from optrobust.finite.conflict import ConflictGraph, box_within_conflict, conflict_graph
 from optrobust.finite.distribution import FiniteDistribution, check_labels, check_points
 from optrobust.norms import parse_p
 from optrobust.validation import check_eps
@@ -114,34 +114,11 @@ def _check_box(box: Any) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _label_complete(points: np.ndarray, eps: float, p: float) -> bool:
-    """Whether ``2 eps`` (``2 floor(eps)`` for ``l0``) reaches the bounding box's diameter.
-
-    Then every two points are within ``2 eps`` (the graph is label-complete) and is never
-    built (``n^2 / 2`` edges).  Every distance is at most ``||hi - lo||_p`` for the box
-    ``[lo, hi]`` of the points (``|a_k - b_k| <= hi_k - lo_k``); that norm is compared with
-    ``2 eps`` in exact rational arithmetic, so a tie (e.g. l_inf eps = 1/2 on [0, 1] pixels)
-    counts as a conflict, as the closed balls require.
-    """
-    if p == 0:
-        return 2 * math.floor(eps) >= points.shape[1]
-    from fractions import Fraction
-
-    hi, lo = points.max(axis=0).tolist(), points.min(axis=0).tolist()
-    width = [Fraction(h) - Fraction(v) for h, v in zip(hi, lo, strict=True)]
-    two_eps = 2 * Fraction(eps)
-    if p == math.inf:
-        return max(width) <= two_eps
-    if p == 1:
-        return sum(width) <= two_eps
-    return sum(w * w for w in width) <= two_eps * two_eps
-
-
 def _prune(points: np.ndarray, labels: np.ndarray, eps: float, p: float,
            time_limit: float | None, graph: ConflictGraph | None = None
            ) -> tuple[np.ndarray, str, str]:
     """A (maximum-weight, when exact) independent set of the training conflict graph."""
-    if _label_complete(points, eps, p):
+    if box_within_conflict(points, eps=eps, p=p):
         # Every two points of different labels conflict: an independent set holds one
         # label, and all points of one label are independent; the largest class wins.
         classes, counts = np.unique(labels, return_counts=True)
@@ -599,7 +576,7 @@ def held_out_curve(train_points: Any, train_labels: Any, test_points: Any, test_
                                 f"{x.shape[1]}, got {xt.shape[1]}")
     box = _check_box(box)
     say = phase if callable(phase) else (lambda _m: None)
-    open_grid = [e for e in grid if not _label_complete(x, e, p)]
+    open_grid = [e for e in grid if not box_within_conflict(x, eps=e, p=p)]
     base = lengths = None
     graph_s = 0.0
     if open_grid:
