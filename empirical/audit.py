@@ -49,7 +49,7 @@ from empirical.threat import DEFAULT_BOX, check_eps_scale, resolve_box
 from optrobust.errors import InvalidInputError, InvalidTypeError
 
 try:  # the public name (issue 12); the private module until it lands
-    from optrobust.validation import check_int
+    from optrobust.validation import check_int, check_time_limit
 except ImportError:  # pragma: no cover - depends on the checkout
     from optrobust._validation import check_int
 
@@ -490,10 +490,7 @@ def audit(model: nn.Module, x: Any, y: torch.Tensor | None = None, *, eps: Any,
     seed = check_int(seed, name="seed", minimum=0)
     if n is not None:
         n = check_int(n, name="n", minimum=1)
-    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(
-            time_limit, int | float) or not (time_limit > 0)):
-        raise InvalidInputError(f"time_limit must be a number of seconds > 0 or None; got "
-                                f"{time_limit!r}")
+    time_limit = check_time_limit(time_limit)
     if (train_points is None) != (train_labels is None):
         raise InvalidInputError("give train_points and train_labels together")
     budgets = _eps_list(eps)

@@ -32,6 +32,7 @@ __all__ = [
     "check_probability",
     "check_rng",
     "check_sign_vector",
+    "check_time_limit",
     "check_t",
 ]
 
@@ -212,6 +213,24 @@ def _rounds_integers(raw: np.ndarray, arr: np.ndarray) -> bool:
         return bool(np.any(arr.astype(object) != raw.astype(object)))
     return any(isinstance(v, numbers.Integral) and math.isfinite(f) and int(f) != int(v)
                for v, f in zip(raw.ravel().tolist(), arr.ravel().tolist(), strict=True))
+
+
+def check_time_limit(value: Any, *, name: str = "time_limit") -> float | None:
+    """A wall-clock limit: ``None`` (no limit) or a finite number of seconds ``> 0``.
+
+    Anything else (a string, a boolean, NaN, inf, ``<= 0``) is an
+    :class:`~optrobust.errors.InvalidInputError` naming the parameter.
+    """
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    ok = _is_real_scalar(value)
+    seconds = float(value) if ok else math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InvalidInputError(f"{name} must be a finite number of seconds > 0 or None, "
+                                f"got {value!r}")
+    return seconds
 
 
 def check_sign_vector(value: Any, *, name: str) -> np.ndarray:

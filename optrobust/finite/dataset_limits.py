@@ -49,7 +49,7 @@ from optrobust.finite.conflict import (
 from optrobust.finite.distribution import FiniteDistribution, check_labels
 from optrobust.finite.solvers import solve_independent_set
 from optrobust.norms import parse_p
-from optrobust.validation import check_eps, check_finite_array
+from optrobust.validation import check_eps, check_finite_array, check_time_limit
 
 __all__ = ["DatasetLimit", "dataset_limits", "feasible_eps", "min_cross_label_distance",
            "plot_dataset_limits"]
@@ -356,12 +356,7 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
     grid = _eps_grid(eps)
     p = parse_p(p)
     domain = check_domain(domain)
-    if time_limit is not None:
-        tl = check_eps(time_limit, name="time_limit")
-        if tl <= 0:
-            raise InvalidInputError(f"time_limit must be a number of seconds > 0 or None, "
-                                    f"got {time_limit!r}")
-        time_limit = tl
+    time_limit = check_time_limit(time_limit)
     classes, counts = np.unique(test.labels, return_counts=True)
     if classes.size < 2:
         raise InvalidInputError(f"test_labels must hold at least two classes (one class: "

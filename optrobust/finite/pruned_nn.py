@@ -34,7 +34,7 @@ from optrobust.errors import InvalidInputError
 from optrobust.finite.conflict import ConflictGraph, box_within_conflict, conflict_graph
 from optrobust.finite.distribution import FiniteDistribution, check_labels, check_points
 from optrobust.norms import parse_p
-from optrobust.validation import check_eps
+from optrobust.validation import check_eps, check_time_limit
 
 __all__ = ["HeldOutEstimate", "PrunedNearestNeighbor", "held_out_curve", "held_out_estimate"]
 
@@ -90,16 +90,6 @@ def _check_points(points: Any, *, name: str) -> np.ndarray:
         raise InvalidInputError(f"{name} must hold at least one point of dimension >= 1, "
                                 f"got shape {arr.shape}")
     return np.ascontiguousarray(arr, dtype=np.float64)
-
-
-def _check_time_limit(time_limit: Any) -> float | None:
-    if time_limit is None:
-        return None
-    value = check_eps(time_limit, name="time_limit")
-    if value <= 0:
-        raise InvalidInputError(f"time_limit must be a number of seconds > 0 or None, "
-                                f"got {time_limit!r}")
-    return value
 
 
 def _check_box(box: Any) -> tuple[float, float] | None:
@@ -193,7 +183,7 @@ class PrunedNearestNeighbor:
     def __init__(self, *, eps: Any, p: Any, time_limit: Any = None) -> None:
         self.eps = check_eps(eps)
         self.p = parse_p(p)
-        self.time_limit = _check_time_limit(time_limit)
+        self.time_limit = check_time_limit(time_limit)
         self._fitted = False
 
     def fit(self, points: Any, labels: Any) -> PrunedNearestNeighbor:
@@ -566,7 +556,7 @@ def held_out_curve(train_points: Any, train_labels: Any, test_points: Any, test_
     if not grid:
         raise InvalidInputError("eps must hold at least one budget")
     p = parse_p(p)
-    time_limit = _check_time_limit(time_limit)
+    time_limit = check_time_limit(time_limit)
     x = _check_points(train_points, name="train_points")
     y = check_labels(train_labels, x.shape[0], name="train_labels")
     xt = _check_points(test_points, name="test_points")

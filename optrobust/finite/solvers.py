@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components, maxi
 
 from optrobust.errors import InvalidInputError, SolverError
 from optrobust.finite.conflict import ConflictGraph
+from optrobust.validation import check_time_limit
 
 __all__ = ["SOLVERS", "BRUTE_MAX_N", "CLIQUE_MAX_N", "MILP_NODE_LIMIT", "IndependentSetBound",
            "clique_cover", "clique_partition_bound", "greedy_independent_set",
@@ -856,16 +857,7 @@ def solve_independent_set(graph: ConflictGraph, *, time_limit: float | None = No
     """
     t0 = time.perf_counter()
     solver = _check_solver(solver)
-    if time_limit is not None:
-        try:
-            tl = float(time_limit)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"time_limit must be a number of seconds > 0 or None, "
-                                    f"got {time_limit!r}") from None
-        if not (math.isfinite(tl) and tl > 0):
-            raise InvalidInputError(f"time_limit must be a finite number of seconds > 0 or "
-                                    f"None, got {time_limit!r}")
-        time_limit = tl
+    time_limit = check_time_limit(time_limit)
     if integer_weights is not None:
         integer_weights = np.asarray(integer_weights)
         if integer_weights.shape != (graph.n,):

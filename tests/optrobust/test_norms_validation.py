@@ -121,3 +121,14 @@ def test_scalars_beyond_float64_are_named_errors(fn):
     with pytest.raises(InvalidTypeError):
         check_probability(np.bool_(True), name="q")
     assert check_probability(np.float64(0.25), name="q") == 0.25
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, math.nan, math.inf, "5", True, 1j, [1.0]])
+def test_check_time_limit_refuses_everything_but_positive_finite_seconds(bad):
+    """One time-limit check for the solver, dataset_limits, the held-out estimate and audit."""
+    from optrobust.errors import InvalidInputError
+    from optrobust.validation import check_time_limit
+
+    with pytest.raises(InvalidInputError, match="time_limit"):
+        check_time_limit(bad)
+    assert check_time_limit(None) is None and check_time_limit(np.float32(2.5)) == 2.5
