@@ -38,6 +38,7 @@ exact integer counts.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -58,8 +59,11 @@ __all__ = [
     "ConflictGraph",
     "ball_incidence",
     "box_within_conflict",
+    "edge_lengths",
+    "restrict_conflict_graph",
     "check_domain",
     "check_rtol",
+    "difference_norms",
     "conflict_graph",
     "support_points",
     "tie_policy",
@@ -203,6 +207,66 @@ def _box_diameter_within(a: np.ndarray, b: np.ndarray, p: float, thr: Fraction) 
     if p == 1:
         return sum(width, Fraction(0)) <= thr
     return sum((w * w for w in width), Fraction(0)) <= thr * thr
+
+
+def edge_lengths(points: np.ndarray, edges: np.ndarray, *, p: float) -> np.ndarray:
+    """``||x_i - x_j||_p`` for the rows ``(i, j)`` of ``edges``, from coordinate differences.
+
+    Each difference row is scaled by its largest entry first, so no square overflows or
+    underflows (relative error about ``(d + 2) u``); for ``l0`` the number of differing
+    coordinates (exact).
+    """
+    out = np.empty(edges.shape[0])
+    for s in range(0, edges.shape[0], _PAIR_BATCH):
+        e = edges[s:s + _PAIR_BATCH]
+        with np.errstate(over="ignore"):  # a difference past float64 is inf: length inf
+            diff = points[e[:, 0]] - points[e[:, 1]]
+        out[s:s + e.shape[0]] = difference_norms(diff, p=p)
+    return out
+
+
+def difference_norms(diff: np.ndarray, *, p: float) -> np.ndarray:
+    """``||diff_k||_p`` per row, each row scaled by its largest entry first (no overflow or
+    underflow of squares); for ``l0`` the number of non-zero entries."""
+    if p == 0:
+        return np.count_nonzero(diff, axis=1).astype(float)
+    m = np.max(np.abs(diff), axis=1)
+    safe = np.where((m > 0) & np.isfinite(m), m, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return m * np.linalg.norm(diff / safe[:, None], ord=p, axis=1)
+
+
+def restrict_conflict_graph(graph: ConflictGraph, points: np.ndarray, *, eps: Any
+                            ) -> ConflictGraph:
+    """The continuous-domain conflict graph at a budget ``eps <= graph.eps``, from ``graph``.
+
+    Conflicts are monotone in eps, so the graph at ``eps`` is the subgraph of the edges
+    whose pair is within ``2 eps`` (``2 floor(eps)`` changed coordinates for ``l0``), decided
+    with ``graph``'s tie policy: edges whose computed length is within its rounding bound of
+    the threshold are decided in exact arithmetic, as :func:`conflict_graph` decides them.
+    """
+    eps = check_eps(eps)
+    if graph.domain != "continuous":
+        raise InvalidInputError("restrict_conflict_graph needs a continuous-domain graph, got "
+                                f"domain={graph.domain!r}")
+    if eps > graph.eps:
+        raise InvalidInputError(f"eps must be at most the graph's eps {graph.eps!r}, got {eps!r}")
+    lengths = edge_lengths(points, graph.edges, p=graph.p)
+    if graph.p == 0:
+        keep = lengths <= 2 * math.floor(eps)
+    else:
+        exact_thr = 2 * Fraction(eps) * (1 + Fraction(graph.rtol))
+        try:
+            t = float(exact_thr)
+        except OverflowError:
+            t = math.inf
+        band = 8.0 * (points.shape[1] + 4) * _U * t + (8.0 * points.shape[1] + 16.0) * _TINY
+        keep = np.isfinite(lengths) & (lengths <= t - band)
+        unsure = ~keep & ((lengths <= t + band) | ~np.isfinite(lengths))
+        for k in np.flatnonzero(unsure).tolist():
+            i, j = graph.edges[k]
+            keep[k] = _exact_within(points[i], points[j], graph.p, exact_thr)
+    return dataclasses.replace(graph, edges=graph.edges[keep], eps=eps)
 
 
 def box_within_conflict(points: np.ndarray, *, eps: float, p: float) -> bool:

@@ -45,6 +45,8 @@ from optrobust.finite.conflict import (
     box_within_conflict,
     check_domain,
     conflict_graph,
+    difference_norms,
+    edge_lengths,
 )
 from optrobust.finite.distribution import FiniteDistribution, check_labels
 from optrobust.finite.solvers import solve_independent_set
@@ -158,25 +160,6 @@ def _metric(p: float) -> str:
     return {0: "hamming", 1: "cityblock", 2: "euclidean", math.inf: "chebyshev"}[p]
 
 
-def _pair_distances(x: np.ndarray, edges: np.ndarray, p: float) -> np.ndarray:
-    out = np.empty(edges.shape[0])
-    for s in range(0, edges.shape[0], 4096):
-        e = edges[s:s + 4096]
-        diff = x[e[:, 0]] - x[e[:, 1]]
-        if p == 0:
-            out[s:s + e.shape[0]] = np.count_nonzero(diff, axis=1)
-        else:
-            out[s:s + e.shape[0]] = _row_norms(diff, p)
-    return out
-
-
-def _row_norms(diff: np.ndarray, p: float) -> np.ndarray:
-    """``||diff_i||_p`` per row without overflow or underflow (each row scaled by its max)."""
-    m = np.max(np.abs(diff), axis=1)
-    safe = np.where(m > 0, m, 1.0)
-    return m * np.linalg.norm(diff / safe[:, None], ord=p, axis=1)
-
-
 def _scaled(x: np.ndarray) -> tuple[np.ndarray, int]:
     """``(x * 2**-e, e)`` with ``max |x * 2**-e|`` in ``[1/2, 1)``: distances scale exactly."""
     top = float(np.max(np.abs(x))) if x.size else 0.0
@@ -245,7 +228,7 @@ def _min_cross_scaled(x: np.ndarray, y: np.ndarray, p: float,
                 continue
             for t in range(0, r.size, 4096):
                 diff = blk[r[t:t + 4096]] - b[cc[t:t + 4096]]
-                best = min(best, float(_row_norms(diff, p).min()))
+                best = min(best, float(difference_norms(diff, p=p).min()))
     return best, e
 
 
@@ -400,7 +383,7 @@ def dataset_limits(test_points: Any, test_labels: Any, *, eps: Any, p: Any,
             row["seconds"]["graph"] = time.perf_counter() - t0
             if eps0 is None and g.n_edges and domain == "continuous":
                 xs, ex = _scaled(test.points) if p != 0 else (test.points, 0)
-                eps0 = _half_distance(float(_pair_distances(xs, g.edges, p).min()), ex, p,
+                eps0 = _half_distance(float(edge_lengths(xs, g.edges, p=p).min()), ex, p,
                                       test.dim)
             t1 = time.perf_counter()
             if bar is not None:

@@ -31,7 +31,12 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from optrobust.errors import InvalidInputError
-from optrobust.finite.conflict import ConflictGraph, box_within_conflict, conflict_graph
+from optrobust.finite.conflict import (
+    ConflictGraph,
+    box_within_conflict,
+    conflict_graph,
+    restrict_conflict_graph,
+)
 from optrobust.finite.distribution import FiniteDistribution, check_labels, check_points
 from optrobust.norms import parse_p
 from optrobust.validation import check_eps, check_time_limit
@@ -129,17 +134,6 @@ def _prune(points: np.ndarray, labels: np.ndarray, eps: float, p: float,
 
         raise SolverError("the pruning solver returned a set that is not independent")
     return keep, status, solver
-
-
-def _edge_lengths(x: np.ndarray, edges: np.ndarray, p: float) -> np.ndarray:
-    """``||x_i - x_j||_p`` for the rows ``(i, j)`` of ``edges``, from coordinate differences."""
-    out = np.empty(edges.shape[0])
-    for s in range(0, edges.shape[0], 8192):
-        e = edges[s:s + 8192]
-        diff = x[e[:, 0]] - x[e[:, 1]]
-        out[s:s + e.shape[0]] = (np.count_nonzero(diff, axis=1) if p == 0
-                                 else np.linalg.norm(diff, ord=p, axis=1))
-    return out
 
 
 class PrunedNearestNeighbor:
@@ -567,13 +561,12 @@ def held_out_curve(train_points: Any, train_labels: Any, test_points: Any, test_
     box = _check_box(box)
     say = phase if callable(phase) else (lambda _m: None)
     open_grid = [e for e in grid if not box_within_conflict(x, eps=e, p=p)]
-    base = lengths = None
+    base = None
     graph_s = 0.0
     if open_grid:
         t0 = time.perf_counter()
         say(f"graph at eps={open_grid[-1]:g}")
         base = conflict_graph(FiniteDistribution(x, y), eps=open_grid[-1], p=p)
-        lengths = _edge_lengths(x, base.edges, p)
         graph_s = time.perf_counter() - t0
     out = []
     for e in grid:
@@ -583,8 +576,7 @@ def held_out_curve(train_points: Any, train_labels: Any, test_points: Any, test_
         if base is not None and e in open_grid:
             graph = base
             if e != open_grid[-1]:
-                thr = (2 * math.floor(e) if p == 0 else 2.0 * e * (1.0 + 1e-12))
-                graph = dataclasses.replace(base, edges=base.edges[lengths <= thr], eps=e)
+                graph = restrict_conflict_graph(base, x, eps=e)
         keep, status, solver = _prune(x, y, e, p, time_limit, graph)
         clf = PrunedNearestNeighbor(eps=e, p=p, time_limit=time_limit)._keep(
             x, y, keep, status, solver)

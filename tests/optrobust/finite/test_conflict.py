@@ -155,3 +155,37 @@ def test_linf_high_dimension_screening_matches_direct(eps):
     # with a tolerance asked for, the rounded tie is a conflict whatever the rounding
     loose = conflict_graph(d, eps=eps, p=math.inf, rtol=1e-9).edges.tolist()
     assert [0, 79] in loose and set(map(tuple, got)) <= set(map(tuple, loose))
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, math.inf])
+@pytest.mark.parametrize("scale", [2.0**-1000, 1.0, 1e300])
+def test_restricted_graph_equals_the_graph_built_at_the_smaller_eps(p, scale):
+    """restrict_conflict_graph (used by held_out_curve) is conflict_graph at the smaller eps,
+    ties included: pixel values k/8 put many distances exactly at 2 eps (the old restriction
+    compared float lengths with 2 eps (1 + 1e-12) and kept those near-ties as conflicts)."""
+    from optrobust.finite.conflict import restrict_conflict_graph
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 9, size=(60, 4)) / 8.0 * (1.0 if p == 0 else scale)
+    dist = FiniteDistribution(x, rng.integers(0, 3, size=60))
+    big = 3 if p == 0 else 0.5 * scale
+    base = conflict_graph(dist, eps=big, p=p)
+    for eps in ([0, 1, 2] if p == 0 else [0.125 * scale, 0.1875 * scale, 0.25 * scale]):
+        want = conflict_graph(dist, eps=eps, p=p)
+        got = restrict_conflict_graph(base, dist.points, eps=eps)
+        assert got.edges.tolist() == want.edges.tolist() and got.eps == want.eps
+    with pytest.raises(ValueError, match="eps"):
+        restrict_conflict_graph(base, dist.points, eps=2 * big)
+
+
+def test_restriction_decides_near_ties_exactly():
+    """Distance 2 eps (1 + 2^-50): no conflict under the exact policy, at any budget path."""
+    from optrobust.finite.conflict import restrict_conflict_graph
+
+    dist = FiniteDistribution([[0.0], [0.25 + 2.0**-52], [5.0]], [0, 1, 0])
+    base = conflict_graph(dist, eps=0.5, p=2)
+    assert base.edges.tolist() == [[0, 1]]
+    assert restrict_conflict_graph(base, dist.points, eps=0.125).n_edges == 0
+    assert conflict_graph(dist, eps=0.125, p=2).n_edges == 0
+    tol = conflict_graph(dist, eps=0.5, p=2, rtol=1e-12)
+    assert restrict_conflict_graph(tol, dist.points, eps=0.125).edges.tolist() == [[0, 1]]
