@@ -658,7 +658,7 @@ def torchattacks_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, 
     -----
     APGD's step rule here is the reference one: initial step ``2 eps``, momentum 0.75,
     step halved at the checkpoints ``p_j`` when the loss stalls.  Install with
-    ``pip install 'optrobust[autoattack]'`` (which includes torchattacks).
+    ``pip install 'optrobust[torchattacks]'`` (its own extra: torchattacks pins requests).
 
     References
     ----------
@@ -670,7 +670,7 @@ def torchattacks_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, 
         import torchattacks
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("torchattacks_autoattack needs torchattacks: pip install "
-                          "'optrobust[autoattack]'") from exc
+                          "'optrobust[torchattacks]'") from exc
     _check_inputs(x, y)
     ball = _ball(x, eps, p, box, UNSET, UNSET, force)
     if ball.p not in (2, math.inf) or not ball.bounded:
