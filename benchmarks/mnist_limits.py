@@ -45,13 +45,15 @@ def load_subset(n: int, split: str, *, data_root: str | Path,
     ``0 .. k-1``; ``None`` keeps all ten.
     """
     from empirical.data import DataSpec, build_data
+    from empirical.limits import flat_images
 
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     bundle = build_data(DataSpec(name="mnist", classes=classes, train_size=n, test_size=n,
                                  data_root=str(data_root), seed=seed))
-    x, y = getattr(bundle, split).tensors
-    return FiniteDistribution(x.reshape(len(x), -1).double().numpy(), y.numpy())
+    # the pixels exactly as `optrobust-empirical limits` sees them (float64 k/255, not the
+    # float32 detour): under the exact tie policy the two can differ at distances = 2 eps
+    return FiniteDistribution(*flat_images(getattr(bundle, split)))
 
 
 def peak_rss_mb() -> float:
