@@ -76,3 +76,32 @@ def test_interval_with_float_weights(dist, eps):
         res = solve_independent_set(g, time_limit=tl)
         assert g.is_independent(res.robust)
         assert res.weight <= opt + 1e-12 <= res.upper + 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(finite_distributions(max_n=12, dim=2, max_classes=4, coord_max=4),
+       st.sampled_from([1, 2, math.inf]), st.sampled_from([1.0, 2.0]),
+       st.lists(st.floats(0.0, 3.0), min_size=1, max_size=80))
+def test_any_nonnegative_dual_bounds_the_optimum(dist, p, eps, ys):
+    """Statement (B3, docs/theory.md "Dataset limits: certified bounds"): for cliques
+    ``K_1..K_r`` and *any* ``y >= 0``, ``sum_K y_K + sum_i max(0, w_i - (A^T y)_i)`` bounds
+    the maximum independent weight.  This is why the cutting-plane LP may be solved by
+    interior point without crossover: its approximate duals still give a valid bound.
+    Rows: the edges and one greedy maximal clique per vertex; ``y`` arbitrary.
+    Oracle: brute force over all subsets."""
+    import numpy as np
+
+    g = conflict_graph(dist, eps=eps, p=p)
+    opt = 1.0 - optimal_robust_error(dist, eps=eps, p=p, graph=g, solver="brute").error
+    k = g.n
+    adj = solvers_mod._csr_local(k, g.edges)
+    adj.sort_indices()
+    rows = [np.sort(e) for e in g.edges] + [
+        solvers_mod._grow_clique(adj.indptr, adj.indices, v, np.arange(k, dtype=float))
+        for v in range(k)]
+    y = np.resize(np.asarray(ys, dtype=float), len(rows))
+    a = solvers_mod._row_matrix(rows, k)
+    w = np.asarray(g.weights, dtype=float)
+    assert solvers_mod._dual_value(w, a, y) >= opt - 1e-12
+    lp = solvers_mod._clique_lp(w, rows, 10.0)
+    assert lp is not None and lp[0] >= opt - 1e-12
