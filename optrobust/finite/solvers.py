@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components, maxi
 
 from optrobust.errors import InvalidInputError, SolverError
 from optrobust.finite.conflict import ConflictGraph
+from optrobust.finite.local_search import iterated_local_search
 from optrobust.validation import check_time_limit
 
 __all__ = ["SOLVERS", "BRUTE_MAX_N", "CLIQUE_MAX_N", "MILP_NODE_LIMIT", "IndependentSetBound",
@@ -671,7 +672,7 @@ def _separate(indptr: np.ndarray, indices: np.ndarray, x: np.ndarray, tie: np.nd
 
 
 def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndarray,
-                         deadline: float, value: Any
+                         deadline: float, value: Any, closed: Any
                          ) -> tuple[np.ndarray, float, np.ndarray | None]:
     """Clique-row LP by cutting planes: (incumbent, weak-duality bound, last LP solution).
 
@@ -681,8 +682,11 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndar
     adds cliques grown around the LP solution whose ``x``-sum exceeds 1, while time is
     left.  Every LP over a subset of clique rows is a relaxation of the independent-set
     problem, and every ``y >= 0`` gives a weak-duality bound (docs/theory.md, B3), so the
-    smallest bound seen is kept.  The last fifth of the time goes to local search
-    (:func:`~optrobust.finite.local_search.iterated_local_search`).
+    smallest bound seen is kept.  Incumbents come from iterated local search
+    (:func:`~optrobust.finite.local_search.iterated_local_search`; a tenth of the time
+    from the heaviest label before the rounds, the last 15% after them from the best set
+    found) and from the LP roundings; the rounds stop early when ``closed(incumbent,
+    bound)`` (the bound meets the incumbent).
     """
     adj = _csr_local(k, ev)
     adj.sort_indices()
@@ -708,8 +712,26 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndar
     upper = min(upper, clique_partition_bound(wf, list(rows.values()), k))
     x_last = None
     active = list(rows.values())
+    # Local search works on positive weights; a zero weight becomes a negligible one (the
+    # set found is independent whatever the weights, and is valued with the true ones).
+    positive = wf[wf > 0]
+    wl = np.where(wf > 0, wf, (positive.min() if positive.size else 1.0) * 1e-9)
+
+    def search(start: np.ndarray, until: float) -> None:
+        nonlocal best
+        if until > time.perf_counter():
+            cand = iterated_local_search(k, ev, wl, start, deadline=until, rng=0,
+                                         max_iterations=20 * k + 1000)
+            if value(cand) > value(best):
+                best = cand
+
+    # A first incumbent from the heaviest label (a tenth of the time): a good one lets the
+    # LP rounds stop as soon as the bound meets it.
     now = time.perf_counter()
-    lp_deadline = now + 0.8 * max(deadline - now, 0.0)  # the rest: local search
+    search(greedy_independent_set(k, ev, wf, start=_heaviest_label(labels, wf)),
+           now + 0.1 * max(deadline - now, 0.0))
+    now = time.perf_counter()
+    lp_deadline = now + 0.85 * max(deadline - now, 0.0)  # the rest: local search
     while time.perf_counter() < lp_deadline:
         lp = _clique_lp(wf, active, lp_deadline - time.perf_counter())
         if lp is None:
@@ -721,7 +743,7 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndar
                                                                   kind="stable"))
         if value(cand) > value(best):
             best = cand
-        if upper <= value(best):
+        if closed(value(best), upper):
             break
         # Keep the rows that bind (dual > 0 or tight); a dropped row that is violated
         # again later is found again by the separation.
@@ -736,16 +758,7 @@ def _cutting_plane_bound(k: int, ev: np.ndarray, wf: np.ndarray, labels: np.ndar
         if not added:
             break
         active += added
-    # Local search from the best LP rounding and from the heaviest label, half the time each.
-    starts = [best, greedy_independent_set(k, ev, wf, start=_heaviest_label(labels, wf))]
-    for i, start in enumerate(starts):
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            break
-        cand = improve_independent_set(k, ev, wf, start,
-                                       deadline=time.perf_counter() + left / (2 - i))
-        if value(cand) > value(best):
-            best = cand
+    search(best, deadline)  # from the best set so far (the LP roundings included)
     return best, upper, x_last
 
 
@@ -789,7 +802,7 @@ def _component_bound(graph: ConflictGraph, verts: np.ndarray, w: np.ndarray,
     used.add("greedy")
     if k > CLIQUE_MAX_N or ev.shape[0] > LARGE_EDGES:
         used.add("lp-cuts")
-        best, upper, _ = _cutting_plane_bound(k, ev, wf, labels, deadline, value)
+        best, upper, _ = _cutting_plane_bound(k, ev, wf, labels, deadline, value, closed)
         if integral:
             upper = float(math.floor(upper + 1e-7))
         exact = closed(value(best), upper)
