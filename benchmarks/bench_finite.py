@@ -51,15 +51,9 @@ from scipy.spatial.distance import cdist
 from optrobust.finite import FiniteDistribution, conflict_graph, optimal_robust_error
 from optrobust.finite.conflict import ConflictGraph
 
-# The solver's own component split, local edges and row MILP: the baseline differs only in
-# its rows (one per conflict edge), so the comparison isolates the formulation.
-from optrobust.finite.solvers import (
-    _components,
-    _label_complete,
-    _local_edges,
-    _milp_rows,
-    clique_cover,
-)
+# The solver's own component split and row MILP: the baseline differs only in its rows (one
+# per conflict edge), so the comparison isolates the formulation.
+from optrobust.finite.solvers import _components, _milp_rows, clique_cover
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_RAW = ROOT.parent / "shared" / "data" / "MNIST" / "raw"
@@ -146,6 +140,20 @@ PART2B_FULL = (("linf", 0.5, 250), ("linf", 0.5, 500), ("l2", 5.0, 250), ("l2", 
                ("l2", 4.0, 500), ("l2", 4.0, 1000))
 PART2B_QUICK = (("linf", 0.5, 100), ("l2", 5.0, 100), ("l2", 4.0, 200))
 _P = {"linf": math.inf, "l2": 2}
+
+
+def _local_edges(graph: ConflictGraph, verts: np.ndarray) -> np.ndarray:
+    """The edges inside the vertex subset ``verts``, numbered by position in ``verts``."""
+    pos = np.full(graph.n, -1, dtype=np.int64)
+    pos[verts] = np.arange(verts.size)
+    e = pos[graph.edges]
+    return e[(e[:, 0] >= 0) & (e[:, 1] >= 0)]
+
+
+def _label_complete(labels: np.ndarray, n_edges: int) -> bool:
+    """Whether ``n_edges`` edges (all between different labels) join every such pair."""
+    counts = np.unique(labels, return_counts=True)[1].astype(np.int64)
+    return n_edges == (int(counts.sum()) ** 2 - int((counts**2).sum())) // 2
 
 
 def _rows_milp(graph: ConflictGraph, w: np.ndarray, rows: str) -> tuple[np.ndarray, int]:
