@@ -98,8 +98,9 @@ def _write(out: Path, rows: Sequence[Any], meta: dict[str, Any], *, plot: bool) 
     tmp.replace(out / "results.json")
     (out / "results.md").write_text(format_limits_table(rows, meta=meta))
     if plot and rows:
-        title = (f"{meta['dataset']} {_norm_label(meta['p'])}: test n = {meta['n_test']}, "
-                 f"train n = {meta['n_train']}")
+        title = f"{meta['dataset']} {_norm_label(meta['p'])}: test n = {meta['n_test']}"
+        if any(r.held_out is not None for r in rows):  # the training sample was used
+            title += f", train n = {meta['n_train']}"
         plot_dataset_limits(rows, out / "limits.png", title=title)
     return payload
 
