@@ -620,8 +620,9 @@ def _clique_lp(w: np.ndarray, rows: list[np.ndarray], time_limit: float
     Returns ``(bound, x, y)``: ``bound`` is recomputed from the reported row duals ``y``
     clipped at 0 (:func:`_dual_value`), so it is a valid upper bound whatever the
     accuracy of the interior-point solution; ``None`` when the solver gave no duals.
-    HiGHS's IPM without crossover is 5-10x faster here than warm-started dual simplex on
-    the 10^4 x 4 10^4 clique LPs of MNIST (an approximate dual is all the bound needs).
+    HiGHS's IPM is about 10x faster here than dual simplex, warm-started or not, on the
+    10^4 x 4 10^4 clique LPs of MNIST (benchmarks/bench_clique_lp.py); crossover costs little
+    but is not needed, since an approximate dual is all the bound needs.
     """
     k = w.size
     a = _row_matrix(rows, k)
