@@ -162,21 +162,31 @@ class _Search:
             return None
         return np.unpackbits(self.bits[v], count=self.k, bitorder="little")
 
+    def _shift(self, v: int, row: np.ndarray | None, sign: int) -> np.ndarray | None:
+        """Add (``sign=1``) or take away (``-1``) ``v`` in its neighbours' counters.
+
+        Returns the neighbour list when the sparse path was used (``row is None``).
+        """
+        wv = self.w[v]
+        if row is None:
+            nb = self.nb(v)
+            self.tau[nb] += sign
+            self.sid[nb] += sign * v
+            if self.tw is not None:
+                self.tw[nb] += sign * wv
+            return nb
+        op = np.add if sign > 0 else np.subtract
+        op(self.tau, row, out=self.tau)
+        op(self.sid, np.multiply(row, v, dtype=self.sid.dtype), out=self.sid)
+        if self.tw is not None:
+            op(self.tw, row * wv, out=self.tw)
+        return None
+
     def add(self, v: int) -> None:
         row = self.row(v)
         wv = self.w[v]
         self.s[v] = True
-        if row is None:
-            nb = self.nb(v)
-            self.tau[nb] += 1
-            self.sid[nb] += v
-            if self.tw is not None:
-                self.tw[nb] += wv
-        else:
-            np.add(self.tau, row, out=self.tau)
-            np.add(self.sid, np.multiply(row, v, dtype=self.sid.dtype), out=self.sid)
-            if self.tw is not None:
-                np.add(self.tw, row * wv, out=self.tw)
+        nb = self._shift(v, row, 1)
         self.weight += wv
         self.size += 1
         self.log.append(v)
@@ -194,17 +204,7 @@ class _Search:
         row = self.row(v)
         wv = self.w[v]
         self.s[v] = False
-        if row is None:
-            nb = self.nb(v)
-            self.tau[nb] -= 1
-            self.sid[nb] -= v
-            if self.tw is not None:
-                self.tw[nb] -= wv
-        else:
-            np.subtract(self.tau, row, out=self.tau)
-            np.subtract(self.sid, np.multiply(row, v, dtype=self.sid.dtype), out=self.sid)
-            if self.tw is not None:
-                np.subtract(self.tw, row * wv, out=self.tw)
+        nb = self._shift(v, row, -1)
         self.weight -= wv
         self.size -= 1
         self.log.append(~v)

@@ -457,9 +457,7 @@ def lp_dual_bound(w: np.ndarray, a: sp.csr_array, *, time_limit: float | None = 
     if res.status != 0 or res.x is None or getattr(res, "ineqlin", None) is None:
         return None
     y = np.clip(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0, None)
-    reduced = np.asarray(w, dtype=float) - a.T @ y
-    bound = math.fsum(y.tolist()) + math.fsum(np.clip(reduced, 0.0, None).tolist())
-    return bound * (1.0 + _FP_SLACK) + _FP_SLACK, np.asarray(res.x), y
+    return _dual_value(np.asarray(w, dtype=float), a, y), np.asarray(res.x), y
 
 
 def _milp_limited(w: np.ndarray, a: sp.csr_array, time_limit: float | None
@@ -629,8 +627,7 @@ def _clique_lp(w: np.ndarray, rows: list[np.ndarray], time_limit: float
     try:
         import highspy
     except ImportError:
-        lp = lp_dual_bound(w, a, time_limit=time_limit, method="highs-ipm")
-        return None if lp is None else (_dual_value(w, a, lp[2]), lp[1], lp[2])
+        return lp_dual_bound(w, a, time_limit=time_limit, method="highs-ipm")
     h = _quiet_highs()
     h.addVars(k, np.zeros(k), np.ones(k))
     h.changeColsCost(k, np.arange(k, dtype=np.int32), -w)
