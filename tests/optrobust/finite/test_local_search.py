@@ -193,3 +193,17 @@ def test_sparse_rows_with_bitset():
         s = iterated_local_search(k, edges, w, max_iterations=400, rng=1)
         assert _independent(s, edges) and _maximal(s, edges)
         assert w[s].sum() >= w[_greedy(k, edges, w)].sum() - 1e-9
+
+
+@pytest.mark.parametrize("scale", [2.0**-1000, 1e-300, 1.0, 1e300])
+def test_units_of_the_weights_do_not_change_the_set(scale):
+    """The search compares weights only relative to each other (a relative tolerance):
+    scaling every weight by the same power of ten returns the same set."""
+    rng = np.random.default_rng(3)
+    k = 40
+    pairs = np.array([(i, j) for i in range(k) for j in range(i + 1, k)])
+    edges = pairs[rng.random(len(pairs)) < 0.15]
+    w = rng.integers(1, 20, k).astype(float)
+    ref = iterated_local_search(k, edges, w, max_iterations=300, rng=0)
+    got = iterated_local_search(k, edges, w * scale, max_iterations=300, rng=0)
+    np.testing.assert_array_equal(got, ref)
